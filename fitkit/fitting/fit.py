@@ -1,0 +1,218 @@
+"""Fit one sweep with one model and return a :class:`FitRecord`."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import lmfit
+import numpy as np
+
+from fitkit.errors import DataValidationError, FitError, FitQualityWarning
+from fitkit.fitting.record import FitRecord
+from fitkit.io.sweep import Sweep
+from fitkit.models import DATA_UNIT, FitkitModel, apply_overrides, get_model
+
+__all__ = ["default_y_column", "fit_curve", "record_from_result"]
+
+_Y_CANDIDATES = ("resistance_ohm", "dIdV_norm", "dIdV_S", "dIdV_arb", "G_norm")
+
+
+def default_y_column(sweep: Sweep, model: lmfit.Model) -> str:
+    """Pick the dependent column for a model: the first canonical y column present."""
+    for c in _Y_CANDIDATES:
+        if c in sweep.data.columns:
+            return c
+    raise DataValidationError(
+        f"{sweep.meta.source_path or 'sweep'}: no dependent column found; expected one of "
+        f"{list(_Y_CANDIDATES)}, available: {list(sweep.data.columns)} (pass y=...)"
+    )
+
+
+def _components(model: lmfit.Model) -> list[FitkitModel]:
+    if isinstance(model, lmfit.model.CompositeModel):
+        return _components(model.left) + _components(model.right)
+    return [model] if isinstance(model, FitkitModel) else []
+
+
+def _x_name(model: lmfit.Model) -> str:
+    return model.independent_vars[0]
+
+
+def record_from_result(result: lmfit.model.ModelResult, *, model_key: str, sweep: Sweep | None,
+                       x_column: str, y_column: str, units: Mapping[str, str],
+                       extra_warnings: list[str] | None = None) -> FitRecord:
+    """Turn an lmfit ``ModelResult`` into a :class:`FitRecord` with quality warnings."""
+    params = result.params
+    values, stderr, vary, at_bound, init, corr = {}, {}, {}, {}, {}, {}
+    warn: list[str] = list(extra_warnings or [])
+    errors_ok = bool(getattr(result, "errorbars", False))
+    for name, p in params.items():
+        values[name] = float(p.value)
+        stderr[name] = float(p.stderr) if (p.stderr is not None and np.isfinite(p.stderr)) else math.nan
+        vary[name] = bool(p.vary)
+        init[name] = float(result.init_values.get(name, p.value)) if hasattr(result, "init_values") else math.nan
+        span = (p.max - p.min) if (np.isfinite(p.min) and np.isfinite(p.max)) else max(abs(p.value), 1.0)
+        tol = 1e-6 * max(span, 1e-12)
+        hit = p.vary and ((np.isfinite(p.min) and abs(p.value - p.min) <= tol)
+                          or (np.isfinite(p.max) and abs(p.value - p.max) <= tol))
+        at_bound[name] = bool(hit)
+        if hit:
+            warn.append(f"parameter '{name}' is at its bound ({p.value:.6g})")
+        if p.correl:
+            corr[name] = {k: float(v) for k, v in p.correl.items()}
+    if result.nvarys and not errors_ok:
+        warn.append("uncertainties could not be estimated (singular or undetermined covariance)")
+    elif any(vary[n] and params[n].expr is None and math.isnan(stderr[n]) for n in params):
+        warn.append("uncertainties could not be estimated for some parameters")
+    success = bool(result.success) and all(np.isfinite(v) for v in values.values())
+    meta = sweep.meta.to_dict() if sweep is not None else {}
+    return FitRecord(
+        model_key=model_key,
+        sample_id=meta.get("sample_id", ""),
+        source_path=meta.get("source_path", ""),
+        x_column=x_column,
+        y_column=y_column,
+        values=values,
+        stderr=stderr,
+        units=dict(units),
+        vary=vary,
+        at_bound=at_bound,
+        init_values=init,
+        correlations=corr,
+        redchi=float(result.redchi) if result.nfree > 0 else math.nan,
+        chisqr=float(result.chisqr),
+        aic=float(result.aic) if result.nfree > 0 else math.nan,
+        bic=float(result.bic) if result.nfree > 0 else math.nan,
+        nfev=int(result.nfev),
+        ndata=int(result.ndata),
+        nvarys=int(result.nvarys),
+        success=success,
+        message=str(result.message or ""),
+        warnings=tuple(warn),
+        options={k: v for k, v in getattr(result.model, "opts", {}).items() if isinstance(v, (str, int, float, bool))},
+        meta={"extra": meta.get("extra", {}), "loader": meta.get("loader", "")},
+        result=result,
+    )
+
+
+def fit_curve(
+    sweep: Sweep,
+    model: lmfit.Model | str,
+    params: Mapping[str, Any] | lmfit.Parameters | None = None,
+    *,
+    x: str | None = None,
+    y: str | None = None,
+    weights: np.ndarray | None = None,
+    x_range: tuple[float | None, float | None] | None = None,
+    method: str = "leastsq",
+    strict: bool = False,
+    fit_kws: Mapping[str, Any] | None = None,
+) -> FitRecord:
+    """Fit one sweep with one model.
+
+    Parameters
+    ----------
+    sweep
+        The data (SI columns).
+    model
+        A model instance (any lmfit model, including composites) or a registry key.
+    params
+        Either complete ``lmfit.Parameters``, or overrides ``name -> value`` /
+        ``name -> {value, min, max, vary, expr}`` applied on top of ``model.guess``.
+    x, y
+        Column names; ``x`` defaults to ``<independent var>_<x_unit>`` of the model
+        (``temperature_K``, ``bias_V``), ``y`` to the first canonical dependent column present.
+    weights
+        lmfit weights (1/sigma); defaults to ``model.default_weights``.
+    x_range
+        ``(lo, hi)`` in the x column's SI unit; rows outside are not fitted (None = open).
+    method
+        lmfit minimiser name.
+    strict
+        Raise :class:`FitError` instead of returning ``success=False``.
+    fit_kws
+        Extra keyword arguments for ``lmfit.Model.fit``.
+
+    Returns
+    -------
+    FitRecord
+        Values, stderr, units, correlations, statistics and warnings.  ``record.result`` holds
+        the lmfit ``ModelResult`` (in memory only).
+
+    Raises
+    ------
+    FitError
+        If the model output is not finite at the start values, or (``strict``) the fit failed.
+    DataValidationError, MissingColumnError
+        If the columns are missing or hold no finite data.
+    """
+    if isinstance(model, str):
+        model = get_model(model)()
+    comps = _components(model)
+    xname = _x_name(model)
+    if x is None:
+        x_unit = comps[0].x_unit if comps else ""
+        x = f"{xname}_{x_unit}" if x_unit else xname
+    y = y or default_y_column(sweep, model)
+    xv = sweep.column(x)
+    yv = sweep.column(y)
+    where = sweep.meta.source_path or sweep.meta.sample_id or "sweep"
+    mask = np.isfinite(xv) & np.isfinite(yv)
+    if x_range is not None:
+        lo, hi = x_range
+        if lo is not None:
+            mask &= xv >= lo
+        if hi is not None:
+            mask &= xv <= hi
+    if mask.sum() < 3:
+        raise DataValidationError(f"{where}: fewer than 3 finite points to fit in '{x}' / '{y}'")
+    xv, yv = xv[mask], yv[mask]
+    if weights is not None:
+        weights = np.asarray(weights, dtype=float)[mask]
+    elif len(comps) == 1 and comps[0] is model:
+        weights = model.default_weights(xv, yv)
+
+    if isinstance(params, lmfit.Parameters):
+        pars = params.copy()
+    else:
+        if hasattr(model, "guess") and not isinstance(model, lmfit.model.CompositeModel):
+            try:
+                pars = model.guess(yv, xv)
+            except NotImplementedError:
+                pars = model.make_params()
+        else:
+            pars = model.make_params()
+        apply_overrides(pars, params)
+
+    start = model.eval(pars, **{xname: xv})
+    if not np.all(np.isfinite(start)):
+        raise FitError(f"{where}: model '{getattr(model, 'key', model.name)}' is not finite at the start values")
+
+    units: dict[str, str] = {}
+    y_unit = y.rsplit("_", 1)[-1] if "_" in y else ""
+    for c in comps:
+        for n, u in c.param_units.items():
+            units[n] = y_unit if u == DATA_UNIT else u
+    extra: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            result = model.fit(yv, pars, weights=weights, method=method, **{xname: xv}, **dict(fit_kws or {}))
+        except (ValueError, FloatingPointError, np.linalg.LinAlgError) as err:
+            if strict:
+                raise FitError(f"{where}: fit failed: {err}") from err
+            return FitRecord(model_key=getattr(model, "key", model.name), sample_id=sweep.meta.sample_id,
+                             source_path=sweep.meta.source_path, x_column=x, y_column=y,
+                             units=units, success=False, message=f"fit failed: {err}",
+                             warnings=(f"fit failed: {err}",))
+    key = "+".join(c.key for c in comps) if comps else model.name
+    rec = record_from_result(result, model_key=key, sweep=sweep, x_column=x, y_column=y, units=units,
+                             extra_warnings=extra)
+    if strict and not rec.success:
+        raise FitError(f"{where}: fit with model '{key}' did not converge: {rec.message}")
+    for w in rec.warnings:
+        warnings.warn(f"{where}: {w}", FitQualityWarning, stacklevel=2)
+    return rec

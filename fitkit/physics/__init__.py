@@ -1,0 +1,1 @@
+"""Pure, vectorised physics functions (numpy/scipy only; energies in meV, temperatures in K)."""
