@@ -59,7 +59,7 @@ __all__ = [
     "smear",
 ]
 
-DEFAULT_POINTS_PER_WIDTH: float = 24.0
+DEFAULT_POINTS_PER_WIDTH: float = 8.0
 """Grid cells per smallest relevant width (Gamma, k_B T, V_rms); see :func:`choose_grid`."""
 
 DEFAULT_MAX_POINTS: int = 2**17
@@ -334,6 +334,9 @@ def smear(
     values: ArrayLike,
     temperature: float,
     v_mod_rms: float = 0.0,
+    *,
+    cell_averages: bool = True,
+    sharpen: bool = True,
 ) -> NDArray[np.float64]:
     r"""Convolve grid values with :math:`-f'` (thermal) and then with the lock-in kernel.
 
@@ -351,6 +354,15 @@ def smear(
         Temperature, K, >= 0 (0: no thermal smearing).
     v_mod_rms
         Lock-in modulation, rms, mV, >= 0 (0: none).
+    cell_averages
+        True (default) when ``values`` are cell averages over ``[E - h/2, E + h/2]`` (e.g.
+        :func:`fitkit.physics.dos.dynes_dos_cell_average`), False for point values.
+    sharpen
+        Remove the leading :math:`O(h^2)` blur of the cell-averaged scheme (default True), so
+        that the output approximates *point values* of the continuous convolution with error
+        :math:`O(h^4)`.  Set False when the result is not smooth on the scale of the step
+        (T = 0, V_rms = 0 and an unresolved singular spectrum, e.g. Gamma = 0), where the
+        correction would overshoot next to the singularity.
 
     Returns
     -------
@@ -369,6 +381,11 @@ def smear(
     overlap-add (``scipy.signal.oaconvolve``).  Values outside the grid are taken equal to the
     nearest edge value (constant extension); this is exact for spectra that have reached their
     normal-state value 1 at the edges, so make ``e_max`` large enough.
+
+    Sharpening.  Averaging over a cell is a convolution with a box of variance :math:`h^2/12`;
+    the cell-averaged input and each resolved cell-averaged kernel contribute one box, so the
+    grid result is :math:`G + b\,(h^2/24)\,G'' + O(h^4)` with :math:`b` boxes.  The correction
+    :math:`G_i \approx R_i - (b/24)(R_{i+1} - 2R_i + R_{i-1})` removes that term.
     """
     grid = np.asarray(energy_grid, dtype=float)
     vals = np.asarray(values, dtype=float)
@@ -384,7 +401,12 @@ def smear(
     k_t = fermi_cell_average_kernel(step, temperature)
     k_l = lockin_cell_average_kernel(step, v_mod_rms)
     kernel = np.convolve(k_t, k_l) * step * step
-    return _convolve_same_edge(vals, kernel)
+    out = _convolve_same_edge(vals, kernel)
+    boxes = int(cell_averages) + int(k_t.size > 1) + int(k_l.size > 1)
+    if sharpen and boxes:
+        padded = np.pad(out, 1, mode="edge")
+        out = out - (boxes / 24.0) * (padded[2:] - 2.0 * out + padded[:-2])
+    return out
 
 
 def _grid_step(grid: NDArray[np.float64]) -> float:
