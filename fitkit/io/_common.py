@@ -20,10 +20,13 @@ The helpers implement one common policy so every loader behaves the same way:
   by this averaging is in ``meta.extra["duplicates_averaged"]``.  Fitting code can then assume a
   strictly increasing ``temperature_K`` (what :func:`fitkit.io.validate_rt` checks).
 * **Bias sweeps** keep the file order.  When the bias runs in monotonic segments of at least three
-  points each, the columns ``sweep_index`` (0, 1, ...) and ``direction`` (``"fwd"`` for increasing
-  bias, ``"bwd"`` for decreasing) are added; a single zero step at a turning point (a repeated end
-  point) starts the next segment.  Otherwise (noisy or stepped bias) the columns are omitted and
-  ``meta.extra["sweep_direction"]`` says ``"not inferred"``.
+  points each, the columns ``sweep_index`` and ``direction`` are added with the Nanonis meaning
+  (as the ``nanonis_dat`` loader): ``"fwd"`` is the direction of the first segment, ``"bwd"`` the
+  return; ``sweep_index`` is 1, 2, ... and a fwd segment and the bwd segment that follows it share
+  one index.  ``meta.extra["fwd_bias_increasing"]`` says whether fwd means increasing bias.  A
+  single zero step at a turning point (a repeated end point) starts the next segment.  Otherwise
+  (noisy or stepped bias) the columns are omitted and ``meta.extra["sweep_direction"]`` is
+  ``"not inferred"``.
 """
 
 from __future__ import annotations
@@ -311,7 +314,11 @@ class ColumnPlan:
                 for raw, (c, f, u) in self.targets.items()}
 
 
-def _infer_direction(bias: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def _infer_direction(bias: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool] | None:
+    """Split a bias column into monotonic segments (see the module docstring).
+
+    Returns ``(sweep_index, direction, first_increasing)`` or None when not inferable.
+    """
     n = bias.size
     if n < 3:
         return None
@@ -329,9 +336,14 @@ def _infer_direction(bias: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     bounds = np.concatenate([[0], starts, [n]])
     if np.any(np.diff(bounds) < 3):
         return None
-    index = np.repeat(np.arange(bounds.size - 1), np.diff(bounds))
-    direction = np.where(point_sign > 0, "fwd", "bwd")
-    return index, direction
+    first = point_sign[0]
+    is_fwd = point_sign == first
+    # a new sweep starts at every segment that runs in the first direction (1-based, as Nanonis)
+    seg_start = np.zeros(n, dtype=bool)
+    seg_start[bounds[:-1]] = True
+    index = np.cumsum(seg_start & is_fwd).astype(np.int64)
+    direction = np.where(is_fwd, "fwd", "bwd").astype(object)
+    return index, direction, bool(first > 0)
 
 
 def build_sweep(path: Path, *, loader: str, kind: str, values: Mapping[str, np.ndarray],
@@ -391,11 +403,12 @@ def build_sweep(path: Path, *, loader: str, kind: str, values: Mapping[str, np.n
         if inferred is None:
             rec["sweep_direction"] = "not inferred"
         else:
-            idx, direction = inferred
-            data["sweep_index"] = idx.astype(np.int64)
-            data["direction"] = direction
+            idx, direction, increasing = inferred
+            data["sweep_index"] = idx
+            data["direction"] = pd.Series(direction, dtype=object)
             rec["sweep_direction"] = "inferred"
-            rec["n_sweeps"] = int(idx.max()) + 1
+            rec["n_sweeps"] = int(idx.max())
+            rec["fwd_bias_increasing"] = increasing
     rec.update(extra)
     meta = SweepMeta(
         source_path=str(path),
