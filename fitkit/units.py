@@ -93,6 +93,8 @@ _UNIT_LIST: tuple[Unit, ...] = (
     Unit("F_per_m", "capacitance_per_length", 1.0, "F/m"),
     Unit("pF_per_m", "capacitance_per_length", 1e-12, "pF/m"),
     Unit("ohm_per_sq", "sheet_resistance", 1.0, "Ω/□"),
+    Unit("per_V", "inverse_voltage", 1.0, "1/V"),
+    Unit("per_mV", "inverse_voltage", 1e3, "1/mV"),
     Unit("norm", "dimensionless", 1.0, "G/G_N"),
     Unit("arb", "arbitrary", 1.0, "arb. u."),
     Unit("deg", "angle", 1.0, "°"),
