@@ -1,0 +1,1 @@
+"""Model-free analysis helpers (transition descriptors and similar); no fitting, no I/O."""
