@@ -1,0 +1,324 @@
+"""The batch engine: expand jobs into items, run them in parallel, keep every result, report.
+
+Backends (identical results, since every item runs the same :func:`fitkit.pipeline.jobs.run_item`):
+
+* ``workers=1``: in this process, one item after another;
+* default: a :class:`concurrent.futures.ProcessPoolExecutor` with ``workers`` (default: all
+  local cores) spawned processes;
+* ``scheduler="tcp://host:8786"`` (or a ``distributed.Client``): a Dask distributed cluster.
+  Workers must see the input files and the output folder (shared file system).
+
+Nothing is lost: each item's result is written atomically to ``OUT/items/<job>/<item_id>.json``
+as soon as it arrives; ``resume=True`` reuses every valid item file whose config digest and
+input hash still match and recomputes the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fitkit.config import RunConfig, load_plugins
+from fitkit.errors import FitkitError
+from fitkit.fitting.record import FitRecord
+from fitkit.pipeline.jobs import ITEM_SCHEMA, JOB_KINDS, ItemTask, file_hash, run_item
+from fitkit.pipeline.output import atomic_write_json, read_item, write_run_report
+
+__all__ = ["Failure", "RunSummary", "job_digest", "plan", "run"]
+
+log = logging.getLogger("fitkit")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed record: where it came from and why."""
+
+    job: str
+    item_id: str
+    source_path: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """Outcome of :func:`run`.
+
+    Attributes
+    ----------
+    outdir
+        The run folder.
+    n_ok, n_failed
+        Successful and failed records (fits, descriptor sets, job-level results).
+    n_items
+        Work items of the run; ``n_resumed`` of them were reused from item files.
+    failures
+        One :class:`Failure` per failed record.
+    records
+        All records, items first (job order), then job-level results.
+    elapsed_s
+        Wall time of the run.
+    """
+
+    outdir: Path
+    n_ok: int
+    n_failed: int
+    n_items: int = 0
+    n_resumed: int = 0
+    failures: tuple[Failure, ...] = ()
+    records: tuple[FitRecord, ...] = field(default=(), repr=False)
+    elapsed_s: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        """CLI exit code: 0 when everything succeeded, 1 when some record failed."""
+        return 1 if self.n_failed else 0
+
+
+def _plugin_hashes(cfg: RunConfig) -> list[str]:
+    return [file_hash(p) for p in cfg.plugins]
+
+
+def job_digest(cfg: RunConfig, job_name: str) -> str:
+    """Digest of a job's settings (not its file list) and of the plugins' code.
+
+    Two runs with equal digests compute each item identically, so an item file with the same
+    digest and input hash can be reused.
+    """
+    d = cfg.job(job_name).to_dict()
+    if d.get("inputs"):
+        d["inputs"] = {k: v for k, v in d["inputs"].items() if k != "files"}
+    text = json.dumps({"job": d, "plugins": _plugin_hashes(cfg), "item_schema": ITEM_SCHEMA}, sort_keys=True,
+                      default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def plan(cfg: RunConfig, outdir: str | os.PathLike[str] | None = None, *, fail_fast: bool = False) -> list[ItemTask]:
+    """All item tasks of a run, in job and file order (nothing is computed or written).
+
+    Raises
+    ------
+    FitkitError, OSError
+        If a multi-curve file cannot be read to count its curves (``block_size``).
+    """
+    out = Path(outdir) if outdir is not None else None
+    hashes: dict[Path, str] = {}
+    tasks: list[ItemTask] = []
+    plugins = tuple(str(p) for p in cfg.plugins)
+    for job in cfg.jobs:
+        kind = JOB_KINDS[job.kind]
+        if not kind.item_level:
+            continue
+        digest = job_digest(cfg, job.name)
+        for item_id, payload, ih in kind.expand(job, cfg, hashes):
+            fits = str(out / "fits" / job.name / item_id) if (out is not None and cfg.report.plots) else None
+            tasks.append(ItemTask(job=job, item_id=item_id, payload=payload, config_digest=digest, input_hash=ih,
+                                  plugins=plugins, fits_dir=fits, display_units=dict(cfg.report.display_units),
+                                  strict=fail_fast))
+    return tasks
+
+
+def _item_path(outdir: Path, task: ItemTask) -> Path:
+    return outdir / "items" / task.job.name / f"{task.item_id}.json"
+
+
+def _reusable(doc: Mapping[str, Any] | None, task: ItemTask) -> list[FitRecord] | None:
+    if not doc:
+        return None
+    if (doc.get("schema") != ITEM_SCHEMA or doc.get("item_id") != task.item_id
+            or doc.get("config_digest") != task.config_digest or doc.get("input_hash") != task.input_hash):
+        return None
+    try:
+        return [FitRecord.from_dict(r) for r in doc["records"]]
+    except (TypeError, ValueError, KeyError):
+        return None
+
+
+def _progress(total: int, enabled: bool, desc: str) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="item", disable=not (enabled and sys.stderr.isatty()), leave=False)
+
+
+def _execute_local(tasks: list[ItemTask], workers: int, on_done: Callable[[dict[str, Any]], None]) -> None:
+    # fork is fast and works from unguarded scripts and notebooks, but is unsafe once threads exist
+    # (e.g. a Dask client in this process); then use spawn (scripts need the __main__ guard).
+    # tqdm's monitor thread only sleeps and holds no lock we need.
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and t.name != "tqdm_monitor"]
+    safe_fork = "fork" in multiprocessing.get_all_start_methods() and not others
+    ctx = multiprocessing.get_context("fork" if safe_fork else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        pending = {pool.submit(run_item, t) for t in tasks}
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    on_done(fut.result())
+        except BaseException:
+            for fut in pending:
+                fut.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
+def _execute_dask(tasks: list[ItemTask], scheduler: Any, on_done: Callable[[dict[str, Any]], None]) -> None:
+    import distributed
+
+    own = not isinstance(scheduler, distributed.Client)
+    client = distributed.Client(scheduler) if own else scheduler
+    try:
+        futures = [client.submit(run_item, t, pure=False, key=f"fitkit-{t.job.name}-{t.item_id}-{t.input_hash[:8]}")
+                   for t in tasks]
+        try:
+            for fut in distributed.as_completed(futures):
+                on_done(fut.result())
+        except BaseException:
+            client.cancel(futures)
+            raise
+    finally:
+        if own:
+            client.close()
+
+
+def run(config: RunConfig, outdir: str | os.PathLike[str], *, resume: bool = False, workers: int | None = None,
+        scheduler: Any = None, fail_fast: bool = False, progress: bool = True) -> RunSummary:
+    """Run every job of a configuration and write the run folder.
+
+    Parameters
+    ----------
+    config
+        A validated configuration (:func:`fitkit.config.load_config`).
+    outdir
+        Run folder (created).  Layout: ``items/``, ``fits/``, ``plots/``, ``results.csv``,
+        ``results.json``, ``results.h5``, ``index.html``, ``run.json`` (see ``docs/config.md``).
+    resume
+        Reuse valid item files of an earlier (possibly killed) run into the same folder.
+        Without it, every item is recomputed and its file replaced.
+    workers
+        Local worker processes (default: all cores); ``1`` runs in this process.
+    scheduler
+        Address of a Dask distributed scheduler (``"tcp://127.0.0.1:8786"``) or a
+        ``distributed.Client``; overrides ``workers``.
+    fail_fast
+        Stop at the first error and re-raise it (no result is recorded for that item).
+    progress
+        Show a tqdm progress bar (only when stderr is a terminal).
+
+    Returns
+    -------
+    RunSummary
+        ``n_failed > 0`` means the CLI exits with code 1.
+
+    Raises
+    ------
+    FitkitError
+        With ``fail_fast``, the first item error; otherwise only for problems before any fit
+        (e.g. a grid file that cannot be opened to count its curves).
+    OSError
+        If the run folder cannot be written.
+    """
+    t0 = time.time()
+    started = _dt.datetime.now(_dt.UTC)
+    out = Path(outdir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    if config.plugins:
+        load_plugins(config.plugins)
+    tasks = plan(config, out, fail_fast=fail_fast)
+    results: dict[tuple[str, str], list[FitRecord]] = {}
+    todo: list[ItemTask] = []
+    for t in tasks:
+        path = _item_path(out, t)
+        recs = _reusable(read_item(path), t) if resume and path.exists() else None
+        if recs is not None:
+            results[(t.job.name, t.item_id)] = recs
+        else:
+            todo.append(t)
+    n_resumed = len(tasks) - len(todo)
+    if n_resumed:
+        log.info("resume: %d of %d items reused, %d to compute", n_resumed, len(tasks), len(todo))
+    by_key = {(t.job.name, t.item_id): t for t in todo}
+    bar = _progress(len(todo), progress, config.name)
+
+    def on_done(doc: dict[str, Any]) -> None:
+        key = (doc["job"], doc["item_id"])
+        atomic_write_json(_item_path(out, by_key[key]), doc)
+        results[key] = [FitRecord.from_dict(r) for r in doc["records"]]
+        bar.update(1)
+
+    try:
+        if not todo:
+            pass
+        elif scheduler is not None:
+            _execute_dask(todo, scheduler, on_done)
+        else:
+            n = workers if workers is not None else (os.cpu_count() or 1)
+            if n <= 1 or len(todo) == 1:
+                for t in todo:
+                    on_done(run_item(t))
+            else:
+                _execute_local(todo, min(n, len(todo)), on_done)
+    finally:
+        bar.close()
+
+    ordered = [r for t in tasks for r in results.get((t.job.name, t.item_id), [])]
+    by_job: dict[str, list[FitRecord]] = {}
+    for r in ordered:
+        by_job.setdefault(str(r.meta.get("job", "")), []).append(r)
+    for job in config.jobs:
+        kind = JOB_KINDS[job.kind]
+        if kind.item_level:
+            continue
+        try:
+            recs = kind.finalize(job, config, by_job)
+        except FitkitError as err:
+            if fail_fast:
+                raise
+            from fitkit.fitting.batch import failed_record
+
+            recs = [failed_record(err, model_key=job.kind, config_digest=job_digest(config, job.name))]
+        recs = [_tag(r, job.name) for r in recs]
+        by_job[job.name] = recs
+        ordered.extend(recs)
+
+    failures = tuple(Failure(str(r.meta.get("job", "")), str(r.meta.get("item_id", "")), r.source_path, r.message)
+                     for r in ordered if not r.success)
+    n_ok = sum(r.success for r in ordered)
+    info = {"n_ok": n_ok, "n_failed": len(failures), "n_items": len(tasks), "n_resumed": n_resumed}
+    write_run_report(out, config, ordered, info)
+    _write_manifest(out, config, tasks, started, info, failures)
+    return RunSummary(outdir=out, n_ok=n_ok, n_failed=len(failures), n_items=len(tasks), n_resumed=n_resumed,
+                      failures=failures, records=tuple(ordered), elapsed_s=time.time() - t0)
+
+
+def _tag(rec: FitRecord, job: str) -> FitRecord:
+    import dataclasses
+
+    return dataclasses.replace(rec, meta={"job": job, "item_id": rec.meta.get("item_id", "_job"), **rec.meta})
+
+
+def _write_manifest(out: Path, cfg: RunConfig, tasks: Iterable[ItemTask], started: _dt.datetime,
+                    info: Mapping[str, Any], failures: tuple[Failure, ...]) -> None:
+    inputs = sorted({t.payload["path"] for t in tasks if "path" in t.payload})
+    extra = {**info, "failures": [f.__dict__ for f in failures],
+             "job_digests": {j.name: job_digest(cfg, j.name) for j in cfg.jobs}}
+    finished = _dt.datetime.now(_dt.UTC)
+    try:
+        from fitkit.report.writer import write_manifest
+    except ImportError:
+        atomic_write_json(out / "run.json", {"manifest_version": 1, "started": started.isoformat(),
+                                             "finished": finished.isoformat(), "config": cfg.to_dict(),
+                                             "inputs": [{"path": p, "sha256": file_hash(p)} for p in inputs],
+                                             **extra})
+        return
+    write_manifest(out, cfg, inputs, started, finished, extra=extra)

@@ -1,0 +1,385 @@
+"""Job kinds: how a configured job becomes work items and how each item is computed.
+
+A job kind is a :class:`JobKind` subclass registered with :func:`register_job_kind`:
+
+* :meth:`JobKind.validate` returns kind-specific config problems ``(key path, message)``;
+* :meth:`JobKind.expand` turns a job into :class:`ItemTask` objects (one input file, or one block
+  of curves of a multi-curve file such as a grid);
+* :meth:`JobKind.run_item` computes one item (it runs in a worker process: it receives only
+  picklable data and returns plain :class:`FitRecord` objects);
+* :meth:`JobKind.finalize` runs after all items of the run, for job-level steps (joins, series fits
+  across the results of other jobs given in ``from:``).
+
+Item-level kinds here: ``fit`` and ``transition``.  Job-level kinds: ``gap_temperature`` and
+``qps_join`` (they use :mod:`fitkit.analysis` when it is installed).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+import os
+import re
+import socket
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from fitkit.fitting.batch import CAPTURED_ERRORS, failed_record, fit_series, load_sweeps
+from fitkit.fitting.record import FitRecord
+
+if TYPE_CHECKING:
+    from fitkit.config import JobConfig, RunConfig
+
+__all__ = [
+    "ITEM_SCHEMA",
+    "JOB_KINDS",
+    "FitJob",
+    "ItemTask",
+    "JobKind",
+    "TransitionJob",
+    "file_hash",
+    "register_job_kind",
+    "run_item",
+]
+
+ITEM_SCHEMA = 1
+"""Version of the item-result JSON layout (``items/<job>/<item_id>.json``)."""
+
+JOB_KINDS: dict[str, JobKind] = {}
+"""Registered job kinds keyed by the ``kind`` used in configs."""
+
+
+def register_job_kind(cls: type[JobKind]) -> type[JobKind]:
+    """Class decorator adding a job kind (an instance) to :data:`JOB_KINDS`; duplicates raise."""
+    if cls.name in JOB_KINDS:
+        raise ValueError(f"job kind '{cls.name}' is already registered")
+    JOB_KINDS[cls.name] = cls()
+    return cls
+
+
+@dataclass(frozen=True)
+class ItemTask:
+    """One unit of work, shipped to a worker (everything in it is picklable).
+
+    Attributes
+    ----------
+    job
+        The job's configuration.
+    item_id
+        File-name-safe id, unique within the job.
+    payload
+        Kind-specific data (``path``, ``sample_id``, ``block``).
+    config_digest
+        Digest of the job's settings (without its file list).
+    input_hash
+        Digest of the item's input (file content and block).
+    plugins
+        Plugin files the worker must import before running.
+    fits_dir
+        Folder for this item's per-fit report (None: no per-fit report).
+    display_units
+        ``report.display_units`` (for per-fit plots).
+    strict
+        Re-raise errors instead of recording them (``fail_fast``).
+    """
+
+    job: JobConfig
+    item_id: str
+    payload: Mapping[str, Any]
+    config_digest: str
+    input_hash: str
+    plugins: tuple[str, ...] = ()
+    fits_dir: str | None = None
+    display_units: Mapping[str, str] = field(default_factory=dict)
+    strict: bool = False
+
+
+def file_hash(path: str | Path, *, chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file's bytes (hex)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def safe_id(text: str) -> str:
+    """A file-name-safe version of ``text`` (letters, digits, ``_ - .``)."""
+    out = re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._")
+    return out or "item"
+
+
+def _sample_id(job: JobConfig, path: Path, explicit: str | None) -> str | None:
+    if explicit:
+        return explicit
+    rx = job.inputs.sample_id_regex if job.inputs else None
+    if rx:
+        m = re.search(rx, path.name)
+        if m:
+            return m.group(1)
+    return None
+
+
+class JobKind:
+    """Base class of job kinds (see the module docstring for the contract).
+
+    Class variables
+    ---------------
+    name
+        Key used as ``kind:`` in configs.
+    description
+        One line for ``fitkit`` help and docs.
+    needs_inputs, needs_model, allows_model, needs_from
+        Which job keys this kind requires or accepts.
+    option_keys
+        Allowed keys of the job's ``options`` mapping.
+    item_level
+        True if the kind has items (run in parallel); False for job-level steps.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    needs_inputs: ClassVar[bool] = True
+    needs_model: ClassVar[bool] = False
+    allows_model: ClassVar[bool] = False
+    needs_from: ClassVar[bool] = False
+    option_keys: ClassVar[tuple[str, ...]] = ()
+    item_level: ClassVar[bool] = True
+
+    def validate(self, job: JobConfig, cfg: RunConfig) -> list[tuple[str, str]]:
+        """Kind-specific problems as ``(key path relative to the job, message)``."""
+        out: list[tuple[str, str]] = []
+        if self.needs_inputs and job.inputs is None:
+            out.append(("inputs", f"missing; a '{self.name}' job reads input files"))
+        if not self.needs_inputs and job.inputs is not None:
+            out.append(("inputs", f"a '{self.name}' job reads other jobs' results (from:), not files"))
+        if self.needs_model and job.model is None:
+            out.append(("model", f"missing; a '{self.name}' job needs a model"))
+        if not (self.needs_model or self.allows_model) and job.model is not None:
+            out.append(("model", f"a '{self.name}' job takes no model"))
+        if self.needs_from and not job.depends_on:
+            out.append(("from", f"missing; a '{self.name}' job needs the name of the job whose results it uses"))
+        if not self.needs_from and job.depends_on:
+            out.append(("from", f"a '{self.name}' job does not read other jobs"))
+        for k in job.options:
+            if k not in self.option_keys:
+                out.append((f"options.{k}", f"unknown option for kind '{self.name}'; valid options are "
+                                            f"{list(self.option_keys)}"))
+        return out
+
+    def expand(self, job: JobConfig, cfg: RunConfig, hashes: dict[Path, str]) -> list[tuple[str, dict, str]]:
+        """Items of the job as ``(item_id, payload, input_hash)``; one per input file by default.
+
+        ``hashes`` caches file hashes across jobs.
+        """
+        if job.inputs is None:
+            return []
+        items: list[tuple[str, dict, str]] = []
+        used: dict[str, int] = {}
+        for f in job.inputs.files:
+            if f.path not in hashes:
+                hashes[f.path] = file_hash(f.path)
+            for block in self._blocks(job, f.path):
+                base = safe_id(f.path.stem)
+                if block is not None:
+                    base = f"{base}__{block[0]:06d}-{block[1] - 1:06d}"
+                n = used.get(base, 0)
+                used[base] = n + 1
+                item_id = base if n == 0 else f"{base}__{n + 1}"
+                payload = {"path": str(f.path), "sample_id": _sample_id(job, f.path, f.sample_id), "block": block}
+                ih = hashlib.sha256(f"{hashes[f.path]}|{block}".encode()).hexdigest()
+                items.append((item_id, payload, ih))
+        return items
+
+    def _blocks(self, job: JobConfig, path: Path) -> list[tuple[int, int] | None]:
+        bs = job.inputs.block_size if job.inputs else None
+        if not bs:
+            return [None]
+        n = len(load_sweeps(path, job.inputs.format, job.inputs.options))
+        return [(s, min(s + bs, n)) for s in range(0, n, bs)]
+
+    def run_item(self, task: ItemTask) -> list[FitRecord]:
+        """Compute one item; errors become failed records unless ``task.strict``."""
+        raise NotImplementedError
+
+    def finalize(self, job: JobConfig, cfg: RunConfig, results: Mapping[str, list[FitRecord]]) -> list[FitRecord]:
+        """Job-level step after all items (``results``: job name -> records); default none."""
+        return []
+
+
+@register_job_kind
+class FitJob(JobKind):
+    """Fit each input curve with the job's model (``kind: fit``)."""
+
+    name = "fit"
+    description = "fit every curve of every input file with one model"
+    needs_model = True
+
+    def run_item(self, task: ItemTask) -> list[FitRecord]:
+        job = task.job
+        p = task.payload
+        meta = {"job": job.name, "item_id": task.item_id}
+        inp = job.inputs
+        assert inp is not None and job.model is not None
+        block = tuple(p["block"]) if p.get("block") is not None else None
+        try:
+            sweeps: list[Any] = load_sweeps(p["path"], inp.format, inp.options, block)
+        except CAPTURED_ERRORS as err:
+            if task.strict:
+                raise
+            return [failed_record(err, model_key=job.model.key, sample_id=p.get("sample_id") or Path(p["path"]).stem,
+                                  source_path=p["path"], config_digest=task.config_digest, meta=meta)]
+        recs = fit_series(sweeps, job.model.build, job.overrides(), x=job.x, y=job.y, x_range=job.x_range,
+                          method=job.method, preprocess=job.preprocess, sample_id=p.get("sample_id"),
+                          strict=task.strict, config_digest=task.config_digest, meta=meta)
+        if block is not None or len(sweeps) > 1:
+            first = block[0] if block is not None else 0
+            recs = [dataclasses.replace(r, meta={**r.meta, "sweep_index": first + k}) for k, r in enumerate(recs)]
+        if task.fits_dir and block is None:
+            from fitkit.pipeline.output import write_fit_folder
+
+            for k, (rec, sw) in enumerate(zip(recs, sweeps, strict=False)):
+                sub = Path(task.fits_dir) if len(recs) == 1 else Path(task.fits_dir) / f"{k:04d}"
+                write_fit_folder(rec, sw, sub, task.display_units)
+        return [dataclasses.replace(r, result=None) for r in recs]
+
+
+@register_job_kind
+class TransitionJob(JobKind):
+    """Model-free R(T) transition descriptors of each input curve (``kind: transition``)."""
+
+    name = "transition"
+    description = "model-free superconducting-transition descriptors (T_c, width, R_N) of each R(T) curve"
+
+    def validate(self, job: JobConfig, cfg: RunConfig) -> list[tuple[str, str]]:
+        out = super().validate(job, cfg)
+        try:
+            from fitkit.analysis.transition import transition_descriptors  # noqa: F401
+        except ImportError:
+            out.append(("kind", "kind 'transition' needs fitkit.analysis.transition, which is not available"))
+        return out
+
+    def run_item(self, task: ItemTask) -> list[FitRecord]:
+        from fitkit.analysis.transition import transition_descriptors
+
+        job = task.job
+        p = task.payload
+        meta = {"job": job.name, "item_id": task.item_id}
+        inp = job.inputs
+        assert inp is not None
+        out: list[FitRecord] = []
+        try:
+            sweeps = load_sweeps(p["path"], inp.format, inp.options, None)
+        except CAPTURED_ERRORS as err:
+            if task.strict:
+                raise
+            return [failed_record(err, model_key=self.name, sample_id=p.get("sample_id") or Path(p["path"]).stem,
+                                  source_path=p["path"], config_digest=task.config_digest, meta=meta)]
+        for sw in sweeps:
+            sid = p.get("sample_id") or sw.meta.sample_id or Path(p["path"]).stem
+            try:
+                if job.preprocess:
+                    from fitkit.preprocess import apply_steps
+
+                    sw = apply_steps(sw, list(job.preprocess))
+                t = sw.column(job.x or "temperature_K")
+                r = sw.column(job.y or "resistance_ohm")
+                if job.x_range is not None:
+                    lo, hi = job.x_range
+                    keep = (t >= (lo if lo is not None else -math.inf)) & (t <= (hi if hi is not None else math.inf))
+                    t, r = t[keep], r[keep]
+                desc = transition_descriptors(t, r)
+            except CAPTURED_ERRORS as err:
+                if task.strict:
+                    raise
+                out.append(failed_record(err, model_key=self.name, sample_id=sid, source_path=p["path"],
+                                         config_digest=task.config_digest, meta=meta))
+                continue
+            out.append(descriptor_record(desc, model_key=self.name, sample_id=sid, source_path=p["path"],
+                                         config_digest=task.config_digest, meta=meta))
+        return out
+
+
+def descriptor_record(desc: Mapping[str, Any], *, model_key: str, sample_id: str = "", source_path: str = "",
+                      config_digest: str = "", meta: Mapping[str, Any] | None = None) -> FitRecord:
+    """A record holding model-free numbers in ``derived`` (units from ``<name>_<unit>`` keys).
+
+    Keys ending in ``_stderr`` become ``derived_stderr``; non-numeric entries go into ``meta``.
+    """
+    from fitkit import units
+
+    derived: dict[str, float] = {}
+    dstd: dict[str, float] = {}
+    dunits: dict[str, str] = {}
+    other: dict[str, Any] = {}
+    for k, v in desc.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) and not hasattr(v, "item"):
+            other[k] = v if isinstance(v, (str, bool, int, float, type(None))) else str(v)
+            continue
+        v = float(v)
+        if k.endswith("_stderr"):
+            dstd[k[: -len("_stderr")]] = v
+            continue
+        derived[k] = v
+        try:
+            dunits[k] = units.parse_column(k)[1]
+        except units.UnitError:
+            dunits[k] = ""
+    ok = bool(derived) and all(math.isfinite(v) for v in derived.values())
+    return FitRecord(model_key=model_key, sample_id=sample_id, source_path=source_path, derived=derived,
+                     derived_stderr=dstd, derived_units=dunits, success=ok,
+                     message="" if ok else "some descriptors are not finite", config_digest=config_digest,
+                     meta={**dict(meta or {}), **({"info": other} if other else {})})
+
+
+def run_item(task: ItemTask) -> dict[str, Any]:
+    """Compute one item in the current process and return its JSON-ready result.
+
+    This is the function the engine sends to worker processes (local pool or Dask). It imports
+    the config's plugins, dispatches to the job kind, and never raises unless ``task.strict``.
+
+    Returns
+    -------
+    dict
+        ``{"schema", "job", "kind", "item_id", "config_digest", "input_hash", "status",
+        "records", "started", "finished", "elapsed_s", "pid", "host"}``.
+    """
+    from fitkit.config import load_plugins
+
+    started = time.time()
+    if task.plugins:
+        load_plugins(task.plugins)
+    kind = JOB_KINDS[task.job.kind]
+    try:
+        records = kind.run_item(task)
+    except CAPTURED_ERRORS as err:
+        if task.strict:
+            raise
+        records = [failed_record(err, model_key=task.job.kind, source_path=str(task.payload.get("path", "")),
+                                 config_digest=task.config_digest,
+                                 meta={"job": task.job.name, "item_id": task.item_id})]
+    finished = time.time()
+    return {
+        "schema": ITEM_SCHEMA,
+        "job": task.job.name,
+        "kind": task.job.kind,
+        "item_id": task.item_id,
+        "config_digest": task.config_digest,
+        "input_hash": task.input_hash,
+        "status": "ok" if records and all(r.success for r in records) else "failed",
+        "records": [r.to_dict() for r in records],
+        "started": started,
+        "finished": finished,
+        "elapsed_s": finished - started,
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+    }
+
+
+def records_of(results: Mapping[str, Sequence[FitRecord]], names: Sequence[str]) -> list[FitRecord]:
+    """Successful records of the named jobs, in order."""
+    return [r for n in names for r in results.get(n, ()) if r.success]
