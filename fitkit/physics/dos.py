@@ -195,6 +195,13 @@ def dynes_dos_cell_average(
     if not h > 0:
         raise ValueError(f"dynes_dos_cell_average: step must be > 0 meV, got {step!r}")
     e = np.asarray(energy_grid, dtype=float)
+    n = e.size
+    if (e.ndim == 1 and n >= 3 and n % 2 == 1 and abs(e[0] + e[-1]) <= 1e-9 * h
+            and np.allclose(np.diff(e), h, rtol=1e-9, atol=0.0)):
+        # Symmetric uniform grid (choose_grid): H is odd, so evaluate it once per positive cell edge.
+        h_pos = dynes_dos_antiderivative(e[n // 2:] + 0.5 * h, delta, gamma)
+        h_edges = np.concatenate([-h_pos[::-1], h_pos])
+        return np.clip(1.0 + np.diff(h_edges) / h, 0.0, None)
     upper = dynes_dos_antiderivative(e + 0.5 * h, delta, gamma)
     lower = dynes_dos_antiderivative(e - 0.5 * h, delta, gamma)
     return np.clip(1.0 + (upper - lower) / h, 0.0, None)
