@@ -1,0 +1,562 @@
+"""Output files: atomic writes, the per-fit report folder and the run manifest.
+
+Every file fitkit writes goes through :func:`atomic_write_bytes` (a temporary file in the
+target folder, ``fsync``, then :func:`os.replace`), so a crash or a full disk never leaves a
+half-written result behind: readers see either the old file or the complete new one.
+
+Layout of one fit report (:func:`write_fit_report`)::
+
+    <outdir>/<name>/            name = report_dirname(record): "<sample>__<model_key>"
+        fit.png                 data + model (log-y for resistance), residual panel below
+        parameters.csv          parameter_table(record): name, value, stderr, unit, vary,
+                                at_bound, init, description (display units)
+        parameters.json         write_json([record]): values, stderr, units, correlations,
+                                statistics, warnings, provenance
+        summary.md              short Markdown summary for a lab notebook
+
+A run folder also holds ``run.json`` (:func:`write_manifest`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as _dt
+import hashlib
+import io
+import json
+import logging
+import math
+import os
+import platform
+import re
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from fitkit.fitting.record import FitRecord
+from fitkit.units import UNITS
+
+__all__ = [
+    "atomic_path",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_text",
+    "format_value_error",
+    "json_default",
+    "report_dirname",
+    "sha256_file",
+    "summary_markdown",
+    "write_fit_report",
+    "write_manifest",
+]
+
+log = logging.getLogger("fitkit")
+
+_DEFAULT_MODE = 0o644
+
+
+# --------------------------------------------------------------------------------------------
+# atomic writes
+# --------------------------------------------------------------------------------------------
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename durable; not possible on every platform/file system, hence best effort.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; on success it replaces ``path`` atomically.
+
+    Use it for writers that need a file name (h5py, external tools).  On an exception the
+    temporary file is removed and ``path`` is untouched.
+
+    Parameters
+    ----------
+    path
+        Final destination.  Its folder is created if needed.
+
+    Yields
+    ------
+    Path
+        Temporary file in the same folder (so :func:`os.replace` is atomic).
+
+    Raises
+    ------
+    OSError
+        If the folder cannot be created or the file cannot be written or renamed.
+    """
+    dest = Path(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        try:
+            # mkstemp creates 0600 files; keep the mode of the file we replace, or a normal 0644.
+            mode = dest.stat().st_mode & 0o777 if dest.exists() else _DEFAULT_MODE
+            os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(dest.parent)
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (temp file in the same folder, fsync, ``os.replace``).
+
+    Parameters
+    ----------
+    path
+        Destination file; parent folders are created.
+    data
+        Content.
+
+    Returns
+    -------
+    Path
+        The destination path.
+
+    Raises
+    ------
+    OSError
+        If the file cannot be written (read-only folder, disk full ...); ``path`` is then unchanged.
+    """
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+    return Path(path)
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> Path:
+    """Write text atomically (see :func:`atomic_write_bytes`); newlines are written as ``\\n``.
+
+    Returns
+    -------
+    Path
+        The destination path.
+
+    Raises
+    ------
+    OSError
+        If the file cannot be written.
+    """
+    return atomic_write_bytes(path, text.encode(encoding))
+
+
+def json_default(obj: Any) -> Any:
+    """``json.dumps`` fallback: numpy scalars/arrays, paths, datetimes, sets, dataclasses, mappings."""
+    if hasattr(obj, "tolist") and callable(obj.tolist):
+        return obj.tolist()
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    if isinstance(obj, (_dt.datetime, _dt.date)):
+        return obj.isoformat()
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj, key=str)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    return repr(obj)
+
+
+def _finite_json(obj: Any) -> Any:
+    """Replace NaN/inf floats by None recursively (strict JSON has no NaN)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, Mapping):
+        return {str(k): _finite_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite_json(v) for v in obj]
+    if hasattr(obj, "item") and callable(obj.item) and getattr(obj, "ndim", 1) == 0:
+        return _finite_json(obj.item())
+    return obj
+
+
+def atomic_write_json(path: str | os.PathLike[str], obj: Any, *, indent: int = 2) -> Path:
+    """Write ``obj`` as strict JSON (NaN/inf -> null; numpy, paths, datetimes converted) atomically.
+
+    Returns
+    -------
+    Path
+        The destination path.
+
+    Raises
+    ------
+    OSError
+        If the file cannot be written.
+    """
+    text = json.dumps(_finite_json(obj), indent=indent, default=json_default, allow_nan=False,
+                      ensure_ascii=False)
+    return atomic_write_text(path, text + "\n")
+
+
+# --------------------------------------------------------------------------------------------
+# concise value(error) notation
+# --------------------------------------------------------------------------------------------
+def _unit_text(unit: str) -> str:
+    if unit in ("", "1"):
+        return ""
+    u = UNITS.get(unit)
+    return u.display if u is not None else unit
+
+
+def format_value_error(value: float, err: float | None, unit: str = "") -> str:
+    """Format a value and its standard error in concise notation: ``0.231(4) meV``.
+
+    The uncertainty is rounded with the Particle Data Group rule: its three leading digits
+    100-354 keep two significant digits, 355-949 one, 950-999 round up to 1000 and keep two;
+    the value is rounded to the same decimal place.  The digits in parentheses are the error
+    in units of the last digit shown (``1.2345(12)`` means 1.2345 +/- 0.0012; when the last
+    digit is left of the decimal point, the error is written in full: ``12300(700)``).
+    Magnitudes below 1e-3 or from 1e5 use a power of ten: ``1.23(4)e-7``.
+
+    Parameters
+    ----------
+    value
+        Best value, in ``unit``.
+    err
+        One-sigma standard error in ``unit``; None, NaN, inf or <= 0 means unknown, and the
+        value is then shown with 4 significant digits and no parentheses.
+    unit
+        Unit token (``"meV"``, ``"kohm"``) shown in its display form (``meV``, ``kΩ``);
+        ``""`` or ``"1"`` for none.
+
+    Returns
+    -------
+    str
+        E.g. ``"0.231(4) meV"``, ``"5.3(12) K"``, ``"0.2312 meV"`` (no error).
+
+    References
+    ----------
+    R. L. Workman et al. (Particle Data Group), "Review of Particle Physics",
+    Prog. Theor. Exp. Phys. 2022, 083C01, Introduction, section 5.3 (rounding of errors).
+    """
+    u = _unit_text(unit)
+    suffix = f" {u}" if u else ""
+    v = float(value)
+    if not math.isfinite(v):
+        return f"{v}{suffix}"
+    e = None if err is None else float(err)
+    if e is None or not math.isfinite(e) or e <= 0:
+        return f"{v:.4g}{suffix}"
+    mag = max(abs(v), e)
+    exp10 = 0
+    if mag >= 1e5 or mag < 1e-3:
+        exp10 = math.floor(math.log10(mag))
+        v, e = v / 10.0**exp10, e / 10.0**exp10
+    lead_exp = math.floor(math.log10(e))
+    lead3 = round(e / 10.0 ** (lead_exp - 2))
+    if lead3 >= 1000:  # e.g. 0.09996 rounds to 1000 in three digits
+        lead_exp += 1
+        lead3 = 100
+    if lead3 <= 354:
+        ndig = 2
+    elif lead3 <= 949:
+        ndig = 1
+    else:
+        ndig, lead_exp = 2, lead_exp + 1
+        e = 10.0**lead_exp
+    decimals = ndig - 1 - lead_exp
+    if decimals > 0:
+        err_digits = round(e * 10.0**decimals)
+        text = f"{v:.{decimals}f}({err_digits})"
+    else:
+        step = 10.0 ** (-decimals)
+        text = f"{round(v / step) * step:.0f}({round(e / step) * step:.0f})"
+    if text.startswith("-") and float(text.split("(")[0]) == 0:
+        text = text[1:]
+    if exp10:
+        text += f"e{exp10}"
+    return text + suffix
+
+
+# --------------------------------------------------------------------------------------------
+# report folder
+# --------------------------------------------------------------------------------------------
+_SLUG = re.compile(r"[^A-Za-z0-9._+-]+")
+
+
+def _slug(text: str) -> str:
+    return _SLUG.sub("_", text).strip("._") or "fit"
+
+
+def report_dirname(record: FitRecord) -> str:
+    """Default folder name of a fit report: ``"<sample>__<model_key>"`` (file-system safe).
+
+    The sample is ``record.sample_id``, else the stem of ``record.source_path``, else ``"fit"``.
+    """
+    sample = record.sample_id or (Path(record.source_path).stem if record.source_path else "fit")
+    return f"{_slug(sample)}__{_slug(record.model_key)}"
+
+
+def _model_notes(record: FitRecord) -> list[str]:
+    notes: list[str] = []
+    raw = record.meta.get("notes") if isinstance(record.meta, Mapping) else None
+    if isinstance(raw, str):
+        notes.append(raw)
+    elif isinstance(raw, Iterable):
+        notes.extend(str(n) for n in raw)
+    from fitkit.models import MODEL_REGISTRY
+
+    for key in record.model_key.split("+"):
+        cls = MODEL_REGISTRY.get(key)
+        extra = getattr(cls, "report_notes", None) if cls is not None else None
+        if isinstance(extra, str):
+            extra = [extra]
+        for n in extra or ():
+            text = f"{key}: {n}" if "+" in record.model_key else str(n)
+            if text not in notes:
+                notes.append(text)
+    return notes
+
+
+def summary_markdown(record: FitRecord, *, display_units: Mapping[str, str] | None = None,
+                     title: str | None = None, figure: str | None = "fit.png") -> str:
+    """Return a short Markdown summary of one fit, for pasting into a lab notebook.
+
+    Parameters
+    ----------
+    record
+        The fit.
+    display_units
+        Display-unit overrides (see :func:`fitkit.report.tables.resolve_display_unit`).
+    title
+        Heading; defaults to ``"<sample> - <model_key>"``.
+    figure
+        Relative path of the figure to embed, or None.
+
+    Returns
+    -------
+    str
+        Markdown: provenance, outcome, parameter table (``0.231(4) meV``), derived quantities,
+        reduced chi-square, warnings and model caveats.
+    """
+    from fitkit.report.tables import parameter_table
+
+    sample = record.sample_id or (Path(record.source_path).stem if record.source_path else "")
+    heading = title or f"{sample or 'fit'} - {record.model_key}"
+    lines = [f"# {heading}", ""]
+    status = "converged" if record.success else "**FAILED**"
+    opts = ", ".join(f"{k}={v}" for k, v in sorted(record.options.items()))
+    rows = [
+        ("sample", sample or "-"),
+        ("file", f"`{record.source_path}`" if record.source_path else "-"),
+        ("model", f"`{record.model_key}`" + (f" ({opts})" if opts else "")),
+        ("data", f"`{record.y_column}` vs `{record.x_column}`, {record.ndata} points, "
+                 f"{record.nvarys} free parameters"),
+        ("status", f"{status}" + (f": {record.message}" if record.message else "")),
+        ("reduced chi^2", f"{record.redchi:.4g}"),
+        ("AIC / BIC", f"{record.aic:.5g} / {record.bic:.5g}"),
+    ]
+    lines += ["| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows), ""]
+    table = parameter_table(record, display_units=display_units)
+    lines += ["## Parameters", "", "| parameter | value | | description |", "|---|---|---|---|"]
+    for row in table.itertuples(index=False):
+        val = format_value_error(row.value, row.stderr, row.unit)
+        flag = ""
+        if not row.vary and row.kind == "parameter":
+            flag = "fixed" if math.isnan(row.stderr) else "constrained"
+        if row.kind == "derived":
+            flag = "derived"
+        if row.at_bound:
+            flag = (flag + ", " if flag else "") + "**at bound**"
+        lines.append(f"| `{row.name}` | {val} | {flag} | {row.description} |")
+    scaled = getattr(record.result, "scale_covar", None)
+    lines += ["", "Errors are one-standard-deviation estimates from the fit covariance matrix"
+              + (", scaled by sqrt(reduced chi^2)." if scaled else "."), ""]
+    lines += ["## Warnings", ""]
+    lines += [f"- {w}" for w in record.warnings] or ["none"]
+    notes = _model_notes(record)
+    if notes:
+        lines += ["", "## Model notes", "", *(f"- {n}" for n in notes)]
+    if figure:
+        lines += ["", f"![fit]({figure})"]
+    return "\n".join(lines) + "\n"
+
+
+def write_fit_report(record: FitRecord, sweep: Any, outdir: str | os.PathLike[str], *,
+                     display_units: Mapping[str, str] | None = None, title: str | None = None,
+                     name: str | None = None, dpi: int = 120) -> Path:
+    """Write the report folder of one fit.
+
+    Parameters
+    ----------
+    record
+        The fit result.
+    sweep
+        The :class:`~fitkit.io.Sweep` that was fitted (for the figure); None writes no figure.
+    outdir
+        Parent folder; the report goes to ``outdir / name``.
+    display_units
+        Display-unit overrides (parameter name, unit token or quantity -> unit token).
+    title
+        Figure and summary title.
+    name
+        Folder name; defaults to :func:`report_dirname`.
+    dpi
+        Resolution of ``fit.png``.
+
+    Returns
+    -------
+    Path
+        The report folder, holding ``fit.png``, ``parameters.csv``, ``parameters.json`` and
+        ``summary.md`` (see the module docstring).
+
+    Raises
+    ------
+    OSError
+        If a file cannot be written (each file is written atomically).
+    fitkit.units.UnitError
+        If a display unit does not match the quantity.
+    """
+    from fitkit.report.plots import plot_fit
+    from fitkit.report.tables import parameter_table, records_to_json
+
+    folder = Path(outdir) / (name or report_dirname(record))
+    folder.mkdir(parents=True, exist_ok=True)
+    figure = None
+    if sweep is not None:
+        fig = plot_fit(record, sweep, display_units=display_units)
+        if title:
+            fig.suptitle(title)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi)
+        atomic_write_bytes(folder / "fit.png", buf.getvalue())
+        figure = "fit.png"
+    table = parameter_table(record, display_units=display_units)
+    atomic_write_text(folder / "parameters.csv", table.to_csv(index=False, lineterminator="\n"))
+    atomic_write_json(folder / "parameters.json", records_to_json([record], display_units=display_units)[0])
+    atomic_write_text(folder / "summary.md",
+                      summary_markdown(record, display_units=display_units, title=title, figure=figure))
+    log.info("wrote fit report %s", folder)
+    return folder
+
+
+# --------------------------------------------------------------------------------------------
+# manifest
+# --------------------------------------------------------------------------------------------
+def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file, read in chunks.
+
+    Raises
+    ------
+    OSError
+        If the file cannot be read.
+    """
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("fitkit", "lmfit", "numpy", "scipy", "pandas", "matplotlib", "h5py"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def _config_dict(config: Any) -> Any:
+    if config is None:
+        return None
+    for attr in ("to_dict", "as_dict", "model_dump"):
+        fn = getattr(config, attr, None)
+        if callable(fn):
+            return fn()
+    if dataclasses.is_dataclass(config) and not isinstance(config, type):
+        return dataclasses.asdict(config)
+    if isinstance(config, Mapping):
+        return dict(config)
+    return repr(config)
+
+
+def _time(t: Any) -> str | None:
+    if t is None:
+        return None
+    if isinstance(t, (int, float)):
+        return _dt.datetime.fromtimestamp(t, tz=_dt.UTC).isoformat()
+    if isinstance(t, _dt.datetime):
+        return (t if t.tzinfo else t.astimezone()).isoformat()
+    return str(t)
+
+
+def write_manifest(outdir: str | os.PathLike[str], config: Any, inputs: Iterable[str | os.PathLike[str]],
+                   started: Any, finished: Any, *, extra: Mapping[str, Any] | None = None) -> Path:
+    """Write ``run.json``: resolved config, package versions, input hashes and times.
+
+    Parameters
+    ----------
+    outdir
+        Run folder (created if needed).
+    config
+        The resolved configuration: a dataclass, an object with ``to_dict()``, or a mapping.
+    inputs
+        Input data files; each is hashed (SHA-256).  A missing file is recorded with
+        ``"sha256": null`` and an ``"error"``.
+    started, finished
+        Start and end times (``datetime``, POSIX timestamp or ISO string).
+    extra
+        Further JSON-able entries (e.g. ``{"n_ok": 10, "n_failed": 1}``).
+
+    Returns
+    -------
+    Path
+        ``outdir / "run.json"``.
+
+    Raises
+    ------
+    OSError
+        If the manifest cannot be written.
+    """
+    files = []
+    for p in inputs:
+        entry: dict[str, Any] = {"path": os.fspath(p)}
+        try:
+            entry["sha256"] = sha256_file(p)
+            entry["bytes"] = os.path.getsize(p)
+        except OSError as err:
+            entry["sha256"] = None
+            entry["error"] = f"{type(err).__name__}: {err}"
+        files.append(entry)
+    t0, t1 = _time(started), _time(finished)
+    duration = None
+    with contextlib.suppress(TypeError, ValueError):
+        duration = (_dt.datetime.fromisoformat(t1) - _dt.datetime.fromisoformat(t0)).total_seconds()
+    manifest = {
+        "manifest_version": 1,
+        "started": t0,
+        "finished": t1,
+        "duration_s": duration,
+        "versions": _versions(),
+        "platform": platform.platform(),
+        "command": sys.argv,
+        "config": _config_dict(config),
+        "inputs": files,
+    }
+    if extra:
+        manifest.update(dict(extra))
+    return atomic_write_json(Path(outdir) / "run.json", manifest)
