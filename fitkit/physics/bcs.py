@@ -137,7 +137,8 @@ def bcs_gap_ratio(t: ArrayLike) -> np.ndarray:
     tt = np.asarray(t, dtype=float)
     tc = np.clip(tt, 0.0, 1.0)
     spline = _gap_table()
-    out = spline(tc) * np.sqrt(1.0 - tc)
+    # the spline may overshoot 1 by ~1e-12 where delta is exponentially close to 1
+    out = np.minimum(spline(tc) * np.sqrt(1.0 - tc), 1.0)
     return np.where(tt >= 1.0, 0.0, np.where(tt <= 0.0, 1.0, out))
 
 

@@ -101,7 +101,11 @@ def finkelstein_tc_ratio(r_sheet: ArrayLike, gamma: ArrayLike) -> np.ndarray:
     rs = np.where(r > 0.0, r, 1.0)
     s = np.sqrt(rs / 2.0)
     a = 1.0 / g + rs / 4.0
-    alive = (r > 0.0) & (a - s > 0.0)
+    # beyond the first zero r_c the bracket turns positive again at r ~ 2(1+sqrt(1-2/gamma))^2
+    # (a spurious branch), so T_c is set to 0 for all r >= r_c
+    r_c = finkelstein_critical_sheet_resistance(g) / R_FINKELSTEIN_OHM
+    r_c = np.where(np.isnan(r_c), np.inf, r_c)
+    alive = (r > 0.0) & (a - s > 0.0) & (r < r_c)
     num = np.where(alive, a - s, 1.0)
     # log form avoids overflow of e^gamma * (small)^(large)
     ln_ratio = g + np.log(num / (a + s)) / np.sqrt(2.0 * rs)
