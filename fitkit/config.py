@@ -56,8 +56,20 @@ REPORT_FORMATS = ("csv", "json", "hdf5", "html")
 """Report outputs that ``report.formats`` may list."""
 
 _TOP_KEYS = ("schema_version", "name", "plugins", "samples", "jobs", "report")
-_JOB_KEYS = ("name", "kind", "inputs", "preprocess", "model", "params", "x_range", "x", "y", "method",
-             "from", "options")
+_JOB_KEYS = (
+    "name",
+    "kind",
+    "inputs",
+    "preprocess",
+    "model",
+    "params",
+    "x_range",
+    "x",
+    "y",
+    "method",
+    "from",
+    "options",
+)
 _INPUT_KEYS = ("files", "format", "options", "block_size", "sample_id_regex")
 _MODEL_KEYS = ("key", "prefix", "options")
 _PARAM_KEYS = ("value", "unit", "min", "max", "vary", "expr")
@@ -66,13 +78,25 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 # Sample-table columns whose quantity is known: a bare name or a unit of another quantity is an error.
 _SAMPLE_QUANTITIES = {
-    "width": "length", "length": "length", "thickness": "length", "diameter": "length", "xi": "length",
-    "r_sq": "sheet_resistance", "r_n": "resistance", "t_c": "temperature", "area": None,
+    "width": "length",
+    "length": "length",
+    "thickness": "length",
+    "diameter": "length",
+    "xi": "length",
+    "r_sq": "sheet_resistance",
+    "r_n": "resistance",
+    "t_c": "temperature",
+    "area": None,
 }
 # Column quantities of the canonical frame names -> physical quantity (for report.display_units).
 _COLUMN_QUANTITIES = {
-    "bias": "voltage", "current": "current", "dIdV": "conductance", "temperature": "temperature",
-    "resistance": "resistance", "field": "field", "time": "time",
+    "bias": "voltage",
+    "current": "current",
+    "dIdV": "conductance",
+    "temperature": "temperature",
+    "resistance": "resistance",
+    "field": "field",
+    "time": "time",
 }
 
 
@@ -146,7 +170,11 @@ class ParamOverride:
 
     def as_override(self) -> dict[str, Any]:
         """The ``{value, min, max, vary, expr}`` dict understood by :func:`fitkit.models.apply_overrides`."""
-        return {k: getattr(self, k) for k in ("value", "min", "max", "vary", "expr") if getattr(self, k) is not None}
+        return {
+            k: getattr(self, k)
+            for k in ("value", "min", "max", "vary", "expr")
+            if getattr(self, k) is not None
+        }
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict."""
@@ -225,9 +253,13 @@ class InputsConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict."""
-        return {"files": [f.to_dict() for f in self.files], "format": self.format,
-                "options": _plain(self.options), "block_size": self.block_size,
-                "sample_id_regex": self.sample_id_regex}
+        return {
+            "files": [f.to_dict() for f in self.files],
+            "format": self.format,
+            "options": _plain(self.options),
+            "block_size": self.block_size,
+            "sample_id_regex": self.sample_id_regex,
+        }
 
 
 @dataclass(frozen=True)
@@ -280,14 +312,18 @@ class JobConfig:
     def to_dict(self) -> dict[str, Any]:
         """Resolved, JSON-friendly dict (the basis of the job's config digest)."""
         return {
-            "name": self.name, "kind": self.kind,
+            "name": self.name,
+            "kind": self.kind,
             "inputs": self.inputs.to_dict() if self.inputs else None,
             "preprocess": _plain(self.preprocess),
             "model": self.model.to_dict() if self.model else None,
             "params": {k: v.to_dict() for k, v in self.params.items()},
             "x_range": list(self.x_range) if self.x_range else None,
-            "x": self.x, "y": self.y, "method": self.method,
-            "from": list(self.depends_on), "options": _plain(self.options),
+            "x": self.x,
+            "y": self.y,
+            "method": self.method,
+            "from": list(self.depends_on),
+            "options": _plain(self.options),
         }
 
 
@@ -372,7 +408,9 @@ class RunConfig:
     def to_dict(self) -> dict[str, Any]:
         """The resolved configuration as a JSON-friendly dict (written to ``run.json``)."""
         return {
-            "schema_version": self.schema_version, "name": self.name, "base_dir": str(self.base_dir),
+            "schema_version": self.schema_version,
+            "name": self.name,
+            "base_dir": str(self.base_dir),
             "source": str(self.source) if self.source else None,
             "plugins": [str(p) for p in self.plugins],
             "samples": [s.to_dict() for s in self.samples],
@@ -395,7 +433,8 @@ class _Errors:
         if self.items:
             n = len(self.items)
             text = f"{where}: {n} problem{'s' if n > 1 else ''} in the configuration\n" + "\n".join(
-                f"  - {p}" for p in self.items)
+                f"  - {p}" for p in self.items
+            )
             err = ConfigError(text)
             err.problems = list(self.items)  # type: ignore[attr-defined]
             raise err
@@ -533,14 +572,20 @@ def validate_config(raw: Any, base_dir: str | Path, *, source: str | Path | None
     base = Path(base_dir).resolve()
     where = str(source) if source else "config"
     if not isinstance(raw, Mapping):
-        raise ConfigError(f"{where}: the configuration must be a mapping with keys {list(_TOP_KEYS)}; "
-                          f"got {type(raw).__name__}")
+        raise ConfigError(
+            f"{where}: the configuration must be a mapping with keys {list(_TOP_KEYS)}; "
+            f"got {type(raw).__name__}"
+        )
     version = raw.get("schema_version")
     if version is None:
-        raise ConfigError(f"{where}: schema_version: missing; add 'schema_version: {SCHEMA_VERSION}' at the top")
+        raise ConfigError(
+            f"{where}: schema_version: missing; add 'schema_version: {SCHEMA_VERSION}' at the top"
+        )
     if version != SCHEMA_VERSION or isinstance(version, bool):
-        raise ConfigError(f"{where}: schema_version: {version!r} is not supported; this fitkit reads "
-                          f"schema_version {SCHEMA_VERSION} only")
+        raise ConfigError(
+            f"{where}: schema_version: {version!r} is not supported; this fitkit reads "
+            f"schema_version {SCHEMA_VERSION} only"
+        )
     errs = _Errors()
     _check_keys(raw, _TOP_KEYS, "", errs)
 
@@ -583,9 +628,16 @@ def validate_config(raw: Any, base_dir: str | Path, *, source: str | Path | None
                     errs.add(f"jobs[{i}].from", f"job '{dep}' must come before '{job.name}'")
 
     report = _parse_report(raw.get("report"), jobs, errs)
-    cfg = RunConfig(schema_version=SCHEMA_VERSION, name=name, base_dir=base, jobs=tuple(jobs),
-                    samples=tuple(samples), report=report, plugins=tuple(plugins),
-                    source=Path(source) if source else None)
+    cfg = RunConfig(
+        schema_version=SCHEMA_VERSION,
+        name=name,
+        base_dir=base,
+        jobs=tuple(jobs),
+        samples=tuple(samples),
+        report=report,
+        plugins=tuple(plugins),
+        source=Path(source) if source else None,
+    )
     # kind-specific checks need the whole config (e.g. the sample table for joins)
     from fitkit.pipeline.jobs import JOB_KINDS
 
@@ -639,7 +691,10 @@ def _parse_samples(raw: Any, base: Path, errs: _Errors) -> list[Sample]:
             errs.add("samples.csv", f"'{rel}' could not be read as CSV: {err}")
             return []
         for i, rec in enumerate(frame.to_dict(orient="records")):
-            clean = {str(k).strip(): (None if isinstance(v, float) and math.isnan(v) else v) for k, v in rec.items()}
+            clean = {
+                str(k).strip(): (None if isinstance(v, float) and math.isnan(v) else v)
+                for k, v in rec.items()
+            }
             rows.append((f"samples.csv[row {i + 2}]", clean))
     elif isinstance(raw, list):
         for i, rec in enumerate(raw):
@@ -686,8 +741,11 @@ def _parse_samples(raw: Any, base: Path, errs: _Errors) -> list[Sample]:
                 continue
             u = _units.UNITS[unit]
             if expected and u.quantity != expected:
-                errs.add(f"{path}.{key}", f"'{unit}' is not {_article(expected)} {expected} unit; "
-                                          f"expected one of {_quantity_tokens(expected)}")
+                errs.add(
+                    f"{path}.{key}",
+                    f"'{unit}' is not {_article(expected)} {expected} unit; "
+                    f"expected one of {_quantity_tokens(expected)}",
+                )
                 continue
             values[f"{qty}_{unit}"] = float(v)
         out.append(Sample(id=sid, values=FrozenDict(values), text=_freeze(text)))
@@ -767,8 +825,10 @@ def _parse_inputs(raw: Any, path: str, base: Path, errs: _Errors) -> InputsConfi
             valid = loader_options(key)
             bad = sorted(set(options) - set(valid))
             if bad:
-                errs.add(f"{path}.options", f"unknown option(s) {bad} for format '{key}'; "
-                                            f"valid options are {sorted(valid)}")
+                errs.add(
+                    f"{path}.options",
+                    f"unknown option(s) {bad} for format '{key}'; valid options are {sorted(valid)}",
+                )
     block = raw.get("block_size")
     if block is not None and (not isinstance(block, int) or isinstance(block, bool) or block < 1):
         errs.add(f"{path}.block_size", f"{block!r} is not a positive integer")
@@ -780,8 +840,9 @@ def _parse_inputs(raw: Any, path: str, base: Path, errs: _Errors) -> InputsConfi
                 errs.add(f"{path}.sample_id_regex", "needs one capturing group, e.g. '(W\\d+)'")
         except (re.error, TypeError) as err:
             errs.add(f"{path}.sample_id_regex", f"invalid regular expression: {err}")
-    return InputsConfig(files=tuple(files), format=fmt, options=_freeze(options), block_size=block,
-                        sample_id_regex=rx)
+    return InputsConfig(
+        files=tuple(files), format=fmt, options=_freeze(options), block_size=block, sample_id_regex=rx
+    )
 
 
 def _parse_model(raw: Any, path: str, errs: _Errors) -> tuple[ModelConfig | None, Any]:
@@ -877,16 +938,22 @@ def _parse_params(raw: Any, path: str, model: Any, y: str | None, errs: _Errors)
             if target in (_units.DIMENSIONLESS, "norm") and gu.quantity == "dimensionless":
                 factor = 1.0
             elif target == DATA_UNIT:
-                errs.add(f"{ppath}.unit", "this parameter is in the unit of the fitted column; set the job's "
-                                          "'y' column (e.g. dIdV_S) so the unit can be checked, or omit 'unit'")
+                errs.add(
+                    f"{ppath}.unit",
+                    "this parameter is in the unit of the fitted column; set the job's "
+                    "'y' column (e.g. dIdV_S) so the unit can be checked, or omit 'unit'",
+                )
                 continue
             else:
                 tu = _units.UNITS.get(target)
                 if tu is None or tu.quantity != gu.quantity:
                     q = tu.quantity if tu else target
                     expected = _quantity_tokens(q) if tu else [target]
-                    errs.add(f"{ppath}.unit", f"'{given}' is not {_article(q)} {q} unit; expected one of "
-                                              f"{expected} (declared unit: {dunit})")
+                    errs.add(
+                        f"{ppath}.unit",
+                        f"'{given}' is not {_article(q)} {q} unit; expected one of "
+                        f"{expected} (declared unit: {dunit})",
+                    )
                     continue
                 factor = gu.si_factor / tu.si_factor
         vals: dict[str, Any] = {}
@@ -919,8 +986,16 @@ def _parse_params(raw: Any, path: str, model: Any, y: str | None, errs: _Errors)
         if val is not None and ((lo is not None and val < lo) or (hi is not None and val > hi)):
             errs.add(f"{ppath}.value", f"{spec.get('value')} is outside [min, max]")
             continue
-        out[name] = ParamOverride(name=name, unit=target, value=val, min=lo, max=hi, vary=vary, expr=expr,
-                                  given_unit=str(given) if given is not None else None)
+        out[name] = ParamOverride(
+            name=name,
+            unit=target,
+            value=val,
+            min=lo,
+            max=hi,
+            vary=vary,
+            expr=expr,
+            given_unit=str(given) if given is not None else None,
+        )
     return out
 
 
@@ -933,7 +1008,9 @@ def _x_quantity(model: Any) -> str | None:
     return _units.UNITS[xu].quantity if xu in _units.UNITS else None
 
 
-def _parse_x_range(raw: Any, path: str, quantity: str | None, errs: _Errors) -> tuple[float | None, float | None] | None:
+def _parse_x_range(
+    raw: Any, path: str, quantity: str | None, errs: _Errors
+) -> tuple[float | None, float | None] | None:
     if raw is None:
         return None
     unit = None
@@ -951,8 +1028,11 @@ def _parse_x_range(raw: Any, path: str, quantity: str | None, errs: _Errors) -> 
         if u is None:
             return None
         if quantity is not None and u.quantity != quantity:
-            errs.add(f"{path}.unit", f"'{unit}' is not {_article(quantity)} {quantity} unit; expected one of "
-                                     f"{_quantity_tokens(quantity)}")
+            errs.add(
+                f"{path}.unit",
+                f"'{unit}' is not {_article(quantity)} {quantity} unit; expected one of "
+                f"{_quantity_tokens(quantity)}",
+            )
             return None
         factor = u.si_factor
     out = []
@@ -1018,27 +1098,58 @@ def _parse_job(raw: Any, path: str, base: Path, errs: _Errors) -> JobConfig | No
     if not isinstance(options, Mapping):
         errs.add(f"{path}.options", "expected a mapping of kind-specific options")
         options = {}
-    return JobConfig(name=str(name), kind=str(kind), inputs=inputs, preprocess=_freeze(pre), model=model_cfg,
-                     params=FrozenDict(params), x_range=x_range, x=raw.get("x"), y=y, method=method,
-                     depends_on=tuple(dep), options=_freeze(options))
+    return JobConfig(
+        name=str(name),
+        kind=str(kind),
+        inputs=inputs,
+        preprocess=_freeze(pre),
+        model=model_cfg,
+        params=FrozenDict(params),
+        x_range=x_range,
+        x=raw.get("x"),
+        y=y,
+        method=method,
+        depends_on=tuple(dep),
+        options=_freeze(options),
+    )
 
 
 def _check_preprocess(steps: list[Any]) -> list[tuple[int | None, str]]:
-    """Problems with preprocessing steps, delegated to :mod:`fitkit.preprocess` when it validates."""
+    """Problems with preprocessing steps, checked against :data:`fitkit.preprocess.STEPS`."""
     if not steps:
         return []
     try:
         import fitkit.preprocess as pre
     except ImportError:
-        return [(None, "preprocessing steps are given but fitkit.preprocess is not available in this install")]
-    validator = getattr(pre, "validate_steps", None)
-    if validator is None:
-        return []
-    try:
-        validator(steps)
-    except FitkitError as err:
-        return [(None, str(err))]
-    return []
+        return [(None, "preprocessing steps are given but fitkit.preprocess is not available")]
+    import difflib
+    import inspect
+
+    registry = getattr(pre, "STEPS", {})
+    out: list[tuple[int | None, str]] = []
+    for i, item in enumerate(steps):
+        if not isinstance(item, Mapping):
+            out.append((i, f"expected a mapping {{step: NAME, ...options}}; got {item!r}"))
+            continue
+        name = item.get("step")
+        if name not in registry:
+            close = difflib.get_close_matches(str(name), list(registry), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            what = "missing 'step' key" if name is None else f"unknown step '{name}'{hint}"
+            out.append((i, f"{what}; valid steps are {sorted(registry)}"))
+            continue
+        params = {
+            n: p
+            for n, p in list(inspect.signature(registry[name]).parameters.items())[1:]
+            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        }
+        given = {k for k in item if k != "step"}
+        for k in sorted(given - set(params)):
+            out.append((i, f"{k}: unknown option of step '{name}'; valid options are {sorted(params)}"))
+        missing = [k for k, p in params.items() if p.default is inspect.Parameter.empty and k not in given]
+        if missing:
+            out.append((i, f"step '{name}' needs option(s) {missing}"))
+    return out
 
 
 def _parse_report(raw: Any, jobs: list[JobConfig], errs: _Errors) -> ReportConfig:
@@ -1073,8 +1184,11 @@ def _parse_report(raw: Any, jobs: list[JobConfig], errs: _Errors) -> ReportConfi
         elif key in param_units and param_units[key] in _units.UNITS:
             q = _units.UNITS[param_units[key]].quantity
         else:
-            errs.add(kpath, f"'{key}' is neither a quantity ({sorted(quantities | set(_COLUMN_QUANTITIES))}) "
-                            f"nor a parameter with a unit ({sorted(param_units)})")
+            errs.add(
+                kpath,
+                f"'{key}' is neither a quantity ({sorted(quantities | set(_COLUMN_QUANTITIES))}) "
+                f"nor a parameter with a unit ({sorted(param_units)})",
+            )
             continue
         if u.quantity != q:
             errs.add(kpath, f"'{unit}' is not {_article(q)} {q} unit; expected one of {_quantity_tokens(q)}")

@@ -88,8 +88,9 @@ def write_plugin(folder: Path) -> Path:
     return p
 
 
-def write_series(folder: Path, rng: np.random.Generator, n: int = 6, *, points: int = 60,
-                 repeats: int = 1) -> list[tuple[Path, float]]:
+def write_series(
+    folder: Path, rng: np.random.Generator, n: int = 6, *, points: int = 60, repeats: int = 1
+) -> list[tuple[Path, float]]:
     """Write ``n`` noisy step curves ``W<k>.tkcsv``; return (path, true t_c) pairs.
 
     ``repeats`` concatenates that many independent curves in one file (for split/block tests).

@@ -28,14 +28,27 @@ __all__ = ["CAPTURED_ERRORS", "failed_record", "fit_series", "load_sweeps"]
 log = logging.getLogger("fitkit")
 
 CAPTURED_ERRORS: tuple[type[BaseException], ...] = (
-    FitkitError, ValueError, ArithmeticError, np.linalg.LinAlgError, LookupError, OSError, RuntimeError,
+    FitkitError,
+    ValueError,
+    ArithmeticError,
+    np.linalg.LinAlgError,
+    LookupError,
+    OSError,
+    RuntimeError,
     TypeError,
 )
 """Exceptions recorded per item: our own errors, lmfit/numpy failures and file-system errors."""
 
 
-def failed_record(err: BaseException | str, *, model_key: str = "", sample_id: str = "",
-                  source_path: str = "", config_digest: str = "", meta: Mapping[str, Any] | None = None) -> FitRecord:
+def failed_record(
+    err: BaseException | str,
+    *,
+    model_key: str = "",
+    sample_id: str = "",
+    source_path: str = "",
+    config_digest: str = "",
+    meta: Mapping[str, Any] | None = None,
+) -> FitRecord:
     """A ``success=False`` record carrying the error type and message.
 
     Parameters
@@ -50,12 +63,24 @@ def failed_record(err: BaseException | str, *, model_key: str = "", sample_id: s
     FitRecord
     """
     msg = err if isinstance(err, str) else f"{type(err).__name__}: {err}"
-    return FitRecord(model_key=model_key, sample_id=sample_id, source_path=source_path, success=False,
-                     message=msg, warnings=(msg,), config_digest=config_digest, meta=dict(meta or {}))
+    return FitRecord(
+        model_key=model_key,
+        sample_id=sample_id,
+        source_path=source_path,
+        success=False,
+        message=msg,
+        warnings=(msg,),
+        config_digest=config_digest,
+        meta=dict(meta or {}),
+    )
 
 
-def load_sweeps(path: str | Path, format: str | None = None, options: Mapping[str, Any] | None = None,
-                block: tuple[int, int] | None = None) -> list[Sweep]:
+def load_sweeps(
+    path: str | Path,
+    format: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    block: tuple[int, int] | None = None,
+) -> list[Sweep]:
     """Read a file into a list of sweeps, optionally keeping only ``sweeps[start:stop]``.
 
     Raises
@@ -65,7 +90,7 @@ def load_sweeps(path: str | Path, format: str | None = None, options: Mapping[st
     got = load(path, format=format, **dict(options or {}))
     sweeps = list(got) if isinstance(got, (list, tuple)) else [got]
     if block is not None:
-        sweeps = sweeps[block[0]:block[1]]
+        sweeps = sweeps[block[0] : block[1]]
     return sweeps
 
 
@@ -147,13 +172,20 @@ def fit_series(
         if strict:
             raise err
         if not isinstance(err, FitkitError):
-            log.error("unexpected %s while fitting %s:\n%s", type(err).__name__, source or sid,
-                      "".join(traceback.format_exception(err)))
+            log.error(
+                "unexpected %s while fitting %s:\n%s",
+                type(err).__name__,
+                source or sid,
+                "".join(traceback.format_exception(err)),
+            )
         else:
             log.warning("%s: %s", source or sid or "item", err)
         m = {**extra, **({"sweep_index": index} if index is not None else {})}
-        records.append(failed_record(err, model_key=key, sample_id=sid, source_path=source,
-                                     config_digest=config_digest, meta=m))
+        records.append(
+            failed_record(
+                err, model_key=key, sample_id=sid, source_path=source, config_digest=config_digest, meta=m
+            )
+        )
 
     for item in sweeps:
         if isinstance(item, Sweep):
@@ -168,7 +200,11 @@ def fit_series(
                 continue
         for k, sw in enumerate(todo):
             index = k if len(todo) > 1 else None
-            sid = sample_id or sw.meta.sample_id or (Path(sw.meta.source_path).stem if sw.meta.source_path else "")
+            sid = (
+                sample_id
+                or sw.meta.sample_id
+                or (Path(sw.meta.source_path).stem if sw.meta.source_path else "")
+            )
             try:
                 if sample_id is not None or not sw.meta.sample_id:
                     sw = Sweep(sw.data, sw.meta.replace(sample_id=sid))
@@ -178,8 +214,17 @@ def fit_series(
                     sw = apply_steps(sw, list(preprocess))
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", FitQualityWarning)
-                    rec = fit_curve(sw, make_model(), params, x=x, y=y, x_range=x_range, method=method,
-                                    strict=strict, fit_kws=fit_kws)
+                    rec = fit_curve(
+                        sw,
+                        make_model(),
+                        params,
+                        x=x,
+                        y=y,
+                        x_range=x_range,
+                        method=method,
+                        strict=strict,
+                        fit_kws=fit_kws,
+                    )
             except CAPTURED_ERRORS as err:
                 fail(err, sw.meta.source_path or source, sid, index)
                 continue

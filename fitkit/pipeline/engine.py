@@ -99,12 +99,15 @@ def job_digest(cfg: RunConfig, job_name: str) -> str:
     d = cfg.job(job_name).to_dict()
     if d.get("inputs"):
         d["inputs"] = {k: v for k, v in d["inputs"].items() if k != "files"}
-    text = json.dumps({"job": d, "plugins": _plugin_hashes(cfg), "item_schema": ITEM_SCHEMA}, sort_keys=True,
-                      default=str)
+    text = json.dumps(
+        {"job": d, "plugins": _plugin_hashes(cfg), "item_schema": ITEM_SCHEMA}, sort_keys=True, default=str
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def plan(cfg: RunConfig, outdir: str | os.PathLike[str] | None = None, *, fail_fast: bool = False) -> list[ItemTask]:
+def plan(
+    cfg: RunConfig, outdir: str | os.PathLike[str] | None = None, *, fail_fast: bool = False
+) -> list[ItemTask]:
     """All item tasks of a run, in job and file order (nothing is computed or written).
 
     Raises
@@ -123,9 +126,19 @@ def plan(cfg: RunConfig, outdir: str | os.PathLike[str] | None = None, *, fail_f
         digest = job_digest(cfg, job.name)
         for item_id, payload, ih in kind.expand(job, cfg, hashes):
             fits = str(out / "fits" / job.name / item_id) if (out is not None and cfg.report.plots) else None
-            tasks.append(ItemTask(job=job, item_id=item_id, payload=payload, config_digest=digest, input_hash=ih,
-                                  plugins=plugins, fits_dir=fits, display_units=dict(cfg.report.display_units),
-                                  strict=fail_fast))
+            tasks.append(
+                ItemTask(
+                    job=job,
+                    item_id=item_id,
+                    payload=payload,
+                    config_digest=digest,
+                    input_hash=ih,
+                    plugins=plugins,
+                    fits_dir=fits,
+                    display_units=dict(cfg.report.display_units),
+                    strict=fail_fast,
+                )
+            )
     return tasks
 
 
@@ -136,8 +149,12 @@ def _item_path(outdir: Path, task: ItemTask) -> Path:
 def _reusable(doc: Mapping[str, Any] | None, task: ItemTask) -> list[FitRecord] | None:
     if not doc:
         return None
-    if (doc.get("schema") != ITEM_SCHEMA or doc.get("item_id") != task.item_id
-            or doc.get("config_digest") != task.config_digest or doc.get("input_hash") != task.input_hash):
+    if (
+        doc.get("schema") != ITEM_SCHEMA
+        or doc.get("item_id") != task.item_id
+        or doc.get("config_digest") != task.config_digest
+        or doc.get("input_hash") != task.input_hash
+    ):
         return None
     try:
         return [FitRecord.from_dict(r) for r in doc["records"]]
@@ -148,14 +165,18 @@ def _reusable(doc: Mapping[str, Any] | None, task: ItemTask) -> list[FitRecord] 
 def _progress(total: int, enabled: bool, desc: str) -> Any:
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit="item", disable=not (enabled and sys.stderr.isatty()), leave=False)
+    return tqdm(
+        total=total, desc=desc, unit="item", disable=not (enabled and sys.stderr.isatty()), leave=False
+    )
 
 
 def _execute_local(tasks: list[ItemTask], workers: int, on_done: Callable[[dict[str, Any]], None]) -> None:
     # fork is fast and works from unguarded scripts and notebooks, but is unsafe once threads exist
     # (e.g. a Dask client in this process); then use spawn (scripts need the __main__ guard).
     # tqdm's monitor thread only sleeps and holds no lock we need.
-    others = [t for t in threading.enumerate() if t is not threading.main_thread() and t.name != "tqdm_monitor"]
+    others = [
+        t for t in threading.enumerate() if t is not threading.main_thread() and t.name != "tqdm_monitor"
+    ]
     safe_fork = "fork" in multiprocessing.get_all_start_methods() and not others
     ctx = multiprocessing.get_context("fork" if safe_fork else "spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
@@ -178,8 +199,10 @@ def _execute_dask(tasks: list[ItemTask], scheduler: Any, on_done: Callable[[dict
     own = not isinstance(scheduler, distributed.Client)
     client = distributed.Client(scheduler) if own else scheduler
     try:
-        futures = [client.submit(run_item, t, pure=False, key=f"fitkit-{t.job.name}-{t.item_id}-{t.input_hash[:8]}")
-                   for t in tasks]
+        futures = [
+            client.submit(run_item, t, pure=False, key=f"fitkit-{t.job.name}-{t.item_id}-{t.input_hash[:8]}")
+            for t in tasks
+        ]
         try:
             for fut in distributed.as_completed(futures):
                 on_done(fut.result())
@@ -191,8 +214,16 @@ def _execute_dask(tasks: list[ItemTask], scheduler: Any, on_done: Callable[[dict
             client.close()
 
 
-def run(config: RunConfig, outdir: str | os.PathLike[str], *, resume: bool = False, workers: int | None = None,
-        scheduler: Any = None, fail_fast: bool = False, progress: bool = True) -> RunSummary:
+def run(
+    config: RunConfig,
+    outdir: str | os.PathLike[str],
+    *,
+    resume: bool = False,
+    workers: int | None = None,
+    scheduler: Any = None,
+    fail_fast: bool = False,
+    progress: bool = True,
+) -> RunSummary:
     """Run every job of a configuration and write the run folder.
 
     Parameters
@@ -291,14 +322,25 @@ def run(config: RunConfig, outdir: str | os.PathLike[str], *, resume: bool = Fal
         by_job[job.name] = recs
         ordered.extend(recs)
 
-    failures = tuple(Failure(str(r.meta.get("job", "")), str(r.meta.get("item_id", "")), r.source_path, r.message)
-                     for r in ordered if not r.success)
+    failures = tuple(
+        Failure(str(r.meta.get("job", "")), str(r.meta.get("item_id", "")), r.source_path, r.message)
+        for r in ordered
+        if not r.success
+    )
     n_ok = sum(r.success for r in ordered)
     info = {"n_ok": n_ok, "n_failed": len(failures), "n_items": len(tasks), "n_resumed": n_resumed}
     write_run_report(out, config, ordered, info)
     _write_manifest(out, config, tasks, started, info, failures)
-    return RunSummary(outdir=out, n_ok=n_ok, n_failed=len(failures), n_items=len(tasks), n_resumed=n_resumed,
-                      failures=failures, records=tuple(ordered), elapsed_s=time.time() - t0)
+    return RunSummary(
+        outdir=out,
+        n_ok=n_ok,
+        n_failed=len(failures),
+        n_items=len(tasks),
+        n_resumed=n_resumed,
+        failures=failures,
+        records=tuple(ordered),
+        elapsed_s=time.time() - t0,
+    )
 
 
 def _tag(rec: FitRecord, job: str) -> FitRecord:
@@ -307,18 +349,34 @@ def _tag(rec: FitRecord, job: str) -> FitRecord:
     return dataclasses.replace(rec, meta={"job": job, "item_id": rec.meta.get("item_id", "_job"), **rec.meta})
 
 
-def _write_manifest(out: Path, cfg: RunConfig, tasks: Iterable[ItemTask], started: _dt.datetime,
-                    info: Mapping[str, Any], failures: tuple[Failure, ...]) -> None:
+def _write_manifest(
+    out: Path,
+    cfg: RunConfig,
+    tasks: Iterable[ItemTask],
+    started: _dt.datetime,
+    info: Mapping[str, Any],
+    failures: tuple[Failure, ...],
+) -> None:
     inputs = sorted({t.payload["path"] for t in tasks if "path" in t.payload})
-    extra = {**info, "failures": [f.__dict__ for f in failures],
-             "job_digests": {j.name: job_digest(cfg, j.name) for j in cfg.jobs}}
+    extra = {
+        **info,
+        "failures": [f.__dict__ for f in failures],
+        "job_digests": {j.name: job_digest(cfg, j.name) for j in cfg.jobs},
+    }
     finished = _dt.datetime.now(_dt.UTC)
     try:
         from fitkit.report.writer import write_manifest
     except ImportError:
-        atomic_write_json(out / "run.json", {"manifest_version": 1, "started": started.isoformat(),
-                                             "finished": finished.isoformat(), "config": cfg.to_dict(),
-                                             "inputs": [{"path": p, "sha256": file_hash(p)} for p in inputs],
-                                             **extra})
+        atomic_write_json(
+            out / "run.json",
+            {
+                "manifest_version": 1,
+                "started": started.isoformat(),
+                "finished": finished.isoformat(),
+                "config": cfg.to_dict(),
+                "inputs": [{"path": p, "sha256": file_hash(p)} for p in inputs],
+                **extra,
+            },
+        )
         return
     write_manifest(out, cfg, inputs, started, finished, extra=extra)

@@ -162,13 +162,19 @@ class JobKind:
         if not (self.needs_model or self.allows_model) and job.model is not None:
             out.append(("model", f"a '{self.name}' job takes no model"))
         if self.needs_from and not job.depends_on:
-            out.append(("from", f"missing; a '{self.name}' job needs the name of the job whose results it uses"))
+            out.append(
+                ("from", f"missing; a '{self.name}' job needs the name of the job whose results it uses")
+            )
         if not self.needs_from and job.depends_on:
             out.append(("from", f"a '{self.name}' job does not read other jobs"))
         for k in job.options:
             if k not in self.option_keys:
-                out.append((f"options.{k}", f"unknown option for kind '{self.name}'; valid options are "
-                                            f"{list(self.option_keys)}"))
+                out.append(
+                    (
+                        f"options.{k}",
+                        f"unknown option for kind '{self.name}'; valid options are {list(self.option_keys)}",
+                    )
+                )
         return out
 
     def expand(self, job: JobConfig, cfg: RunConfig, hashes: dict[Path, str]) -> list[tuple[str, dict, str]]:
@@ -190,7 +196,11 @@ class JobKind:
                 n = used.get(base, 0)
                 used[base] = n + 1
                 item_id = base if n == 0 else f"{base}__{n + 1}"
-                payload = {"path": str(f.path), "sample_id": _sample_id(job, f.path, f.sample_id), "block": block}
+                payload = {
+                    "path": str(f.path),
+                    "sample_id": _sample_id(job, f.path, f.sample_id),
+                    "block": block,
+                }
                 ih = hashlib.sha256(f"{hashes[f.path]}|{block}".encode()).hexdigest()
                 items.append((item_id, payload, ih))
         return items
@@ -206,7 +216,9 @@ class JobKind:
         """Compute one item; errors become failed records unless ``task.strict``."""
         raise NotImplementedError
 
-    def finalize(self, job: JobConfig, cfg: RunConfig, results: Mapping[str, list[FitRecord]]) -> list[FitRecord]:
+    def finalize(
+        self, job: JobConfig, cfg: RunConfig, results: Mapping[str, list[FitRecord]]
+    ) -> list[FitRecord]:
         """Job-level step after all items (``results``: job name -> records); default none."""
         return []
 
@@ -231,14 +243,35 @@ class FitJob(JobKind):
         except CAPTURED_ERRORS as err:
             if task.strict:
                 raise
-            return [failed_record(err, model_key=job.model.key, sample_id=p.get("sample_id") or Path(p["path"]).stem,
-                                  source_path=p["path"], config_digest=task.config_digest, meta=meta)]
-        recs = fit_series(sweeps, job.model.build, job.overrides(), x=job.x, y=job.y, x_range=job.x_range,
-                          method=job.method, preprocess=job.preprocess, sample_id=p.get("sample_id"),
-                          strict=task.strict, config_digest=task.config_digest, meta=meta)
+            return [
+                failed_record(
+                    err,
+                    model_key=job.model.key,
+                    sample_id=p.get("sample_id") or Path(p["path"]).stem,
+                    source_path=p["path"],
+                    config_digest=task.config_digest,
+                    meta=meta,
+                )
+            ]
+        recs = fit_series(
+            sweeps,
+            job.model.build,
+            job.overrides(),
+            x=job.x,
+            y=job.y,
+            x_range=job.x_range,
+            method=job.method,
+            preprocess=job.preprocess,
+            sample_id=p.get("sample_id"),
+            strict=task.strict,
+            config_digest=task.config_digest,
+            meta=meta,
+        )
         if block is not None or len(sweeps) > 1:
             first = block[0] if block is not None else 0
-            recs = [dataclasses.replace(r, meta={**r.meta, "sweep_index": first + k}) for k, r in enumerate(recs)]
+            recs = [
+                dataclasses.replace(r, meta={**r.meta, "sweep_index": first + k}) for k, r in enumerate(recs)
+            ]
         if task.fits_dir and block is None:
             from fitkit.pipeline.output import write_fit_folder
 
@@ -254,6 +287,7 @@ class TransitionJob(JobKind):
 
     name = "transition"
     description = "model-free superconducting-transition descriptors (T_c, width, R_N) of each R(T) curve"
+    option_keys = ("r_n", "n_boot", "seed")
 
     def validate(self, job: JobConfig, cfg: RunConfig) -> list[tuple[str, str]]:
         out = super().validate(job, cfg)
@@ -277,8 +311,16 @@ class TransitionJob(JobKind):
         except CAPTURED_ERRORS as err:
             if task.strict:
                 raise
-            return [failed_record(err, model_key=self.name, sample_id=p.get("sample_id") or Path(p["path"]).stem,
-                                  source_path=p["path"], config_digest=task.config_digest, meta=meta)]
+            return [
+                failed_record(
+                    err,
+                    model_key=self.name,
+                    sample_id=p.get("sample_id") or Path(p["path"]).stem,
+                    source_path=p["path"],
+                    config_digest=task.config_digest,
+                    meta=meta,
+                )
+            ]
         for sw in sweeps:
             sid = p.get("sample_id") or sw.meta.sample_id or Path(p["path"]).stem
             try:
@@ -290,22 +332,47 @@ class TransitionJob(JobKind):
                 r = sw.column(job.y or "resistance_ohm")
                 if job.x_range is not None:
                     lo, hi = job.x_range
-                    keep = (t >= (lo if lo is not None else -math.inf)) & (t <= (hi if hi is not None else math.inf))
+                    keep = (t >= (lo if lo is not None else -math.inf)) & (
+                        t <= (hi if hi is not None else math.inf)
+                    )
                     t, r = t[keep], r[keep]
-                desc = transition_descriptors(t, r)
+                desc = transition_descriptors(t, r, **dict(job.options))
             except CAPTURED_ERRORS as err:
                 if task.strict:
                     raise
-                out.append(failed_record(err, model_key=self.name, sample_id=sid, source_path=p["path"],
-                                         config_digest=task.config_digest, meta=meta))
+                out.append(
+                    failed_record(
+                        err,
+                        model_key=self.name,
+                        sample_id=sid,
+                        source_path=p["path"],
+                        config_digest=task.config_digest,
+                        meta=meta,
+                    )
+                )
                 continue
-            out.append(descriptor_record(desc, model_key=self.name, sample_id=sid, source_path=p["path"],
-                                         config_digest=task.config_digest, meta=meta))
+            out.append(
+                descriptor_record(
+                    desc,
+                    model_key=self.name,
+                    sample_id=sid,
+                    source_path=p["path"],
+                    config_digest=task.config_digest,
+                    meta=meta,
+                )
+            )
         return out
 
 
-def descriptor_record(desc: Mapping[str, Any], *, model_key: str, sample_id: str = "", source_path: str = "",
-                      config_digest: str = "", meta: Mapping[str, Any] | None = None) -> FitRecord:
+def descriptor_record(
+    desc: Mapping[str, Any],
+    *,
+    model_key: str,
+    sample_id: str = "",
+    source_path: str = "",
+    config_digest: str = "",
+    meta: Mapping[str, Any] | None = None,
+) -> FitRecord:
     """A record holding model-free numbers in ``derived`` (units from ``<name>_<unit>`` keys).
 
     Keys ending in ``_stderr`` become ``derived_stderr``; non-numeric entries go into ``meta``.
@@ -316,9 +383,13 @@ def descriptor_record(desc: Mapping[str, Any], *, model_key: str, sample_id: str
     dstd: dict[str, float] = {}
     dunits: dict[str, str] = {}
     other: dict[str, Any] = {}
+    warn: list[str] = []
     for k, v in desc.items():
-        if isinstance(v, bool) or not isinstance(v, (int, float)) and not hasattr(v, "item"):
-            other[k] = v if isinstance(v, (str, bool, int, float, type(None))) else str(v)
+        if k == "warnings" and isinstance(v, (list, tuple)):
+            warn.extend(str(w) for w in v)
+            continue
+        if isinstance(v, bool) or not (isinstance(v, (int, float)) or hasattr(v, "item")):
+            other[k] = [float(x) for x in v] if isinstance(v, (list, tuple)) else v
             continue
         v = float(v)
         if k.endswith("_stderr"):
@@ -329,11 +400,21 @@ def descriptor_record(desc: Mapping[str, Any], *, model_key: str, sample_id: str
             dunits[k] = units.parse_column(k)[1]
         except units.UnitError:
             dunits[k] = ""
-    ok = bool(derived) and all(math.isfinite(v) for v in derived.values())
-    return FitRecord(model_key=model_key, sample_id=sample_id, source_path=source_path, derived=derived,
-                     derived_stderr=dstd, derived_units=dunits, success=ok,
-                     message="" if ok else "some descriptors are not finite", config_digest=config_digest,
-                     meta={**dict(meta or {}), **({"info": other} if other else {})})
+    ok = any(math.isfinite(v) for v in derived.values())
+    warn += [f"'{k}' is undefined (NaN)" for k, v in derived.items() if not math.isfinite(v)]
+    return FitRecord(
+        model_key=model_key,
+        sample_id=sample_id,
+        source_path=source_path,
+        derived=derived,
+        derived_stderr=dstd,
+        derived_units=dunits,
+        success=ok,
+        message="" if ok else "no descriptor could be computed",
+        warnings=tuple(warn),
+        config_digest=config_digest,
+        meta={**dict(meta or {}), **({"info": other} if other else {})},
+    )
 
 
 def run_item(task: ItemTask) -> dict[str, Any]:
@@ -359,9 +440,15 @@ def run_item(task: ItemTask) -> dict[str, Any]:
     except CAPTURED_ERRORS as err:
         if task.strict:
             raise
-        records = [failed_record(err, model_key=task.job.kind, source_path=str(task.payload.get("path", "")),
-                                 config_digest=task.config_digest,
-                                 meta={"job": task.job.name, "item_id": task.item_id})]
+        records = [
+            failed_record(
+                err,
+                model_key=task.job.kind,
+                source_path=str(task.payload.get("path", "")),
+                config_digest=task.config_digest,
+                meta={"job": task.job.name, "item_id": task.item_id},
+            )
+        ]
     finished = time.time()
     return {
         "schema": ITEM_SCHEMA,

@@ -80,8 +80,9 @@ def read_item(path: Path) -> dict[str, Any] | None:
     return doc
 
 
-def write_fit_folder(record: FitRecord, sweep: Any, folder: Path,
-                     display_units: Mapping[str, str] | None = None) -> None:
+def write_fit_folder(
+    record: FitRecord, sweep: Any, folder: Path, display_units: Mapping[str, str] | None = None
+) -> None:
     """Write the per-fit report folder (figure, parameter tables, summary) of one record.
 
     Uses :func:`fitkit.report.writer.write_fit_report`; a failure to draw or write is logged
@@ -93,8 +94,13 @@ def write_fit_folder(record: FitRecord, sweep: Any, folder: Path,
         atomic_write_json(folder / "record.json", record.to_dict())
         return
     try:
-        write_fit_report(record, sweep if record.success else None, folder.parent,
-                         display_units=dict(display_units or {}), name=folder.name)
+        write_fit_report(
+            record,
+            sweep if record.success else None,
+            folder.parent,
+            display_units=dict(display_units or {}),
+            name=folder.name,
+        )
     except Exception as err:  # a report problem must never lose the fit result
         log.error("could not write the fit report in %s: %s: %s", folder, type(err).__name__, err)
         atomic_write_text(folder / "error.txt", f"{type(err).__name__}: {err}\n")
@@ -110,8 +116,14 @@ def _frame(records: Sequence[FitRecord], display_units: Mapping[str, str], sampl
     except ImportError:
         rows = []
         for r in records:
-            row = {"sample_id": r.sample_id, "model_key": r.model_key, "source": r.source_path,
-                   "success": r.success, "redchi": r.redchi, "message": r.message}
+            row = {
+                "sample_id": r.sample_id,
+                "model_key": r.model_key,
+                "source": r.source_path,
+                "success": r.success,
+                "redchi": r.redchi,
+                "message": r.message,
+            }
             for n, v in {**r.values, **r.derived}.items():
                 u = r.units.get(n, r.derived_units.get(n, ""))
                 col = f"{n}_{u}" if u and u != "1" and not n.endswith(f"_{u}") else n
@@ -124,8 +136,16 @@ def _frame(records: Sequence[FitRecord], display_units: Mapping[str, str], sampl
     if any("sweep_index" in r.meta for r in records):
         frame["sweep_index"] = [r.meta.get("sweep_index", math.nan) for r in records]
     if samples:
-        extra = pd.DataFrame([{"sample_id": s.id, **{f"sample_{k}": v for k, v in s.values.items()},
-                               **{f"sample_{k}": v for k, v in s.text.items()}} for s in samples])
+        extra = pd.DataFrame(
+            [
+                {
+                    "sample_id": s.id,
+                    **{f"sample_{k}": v for k, v in s.values.items()},
+                    **{f"sample_{k}": v for k, v in s.text.items()},
+                }
+                for s in samples
+            ]
+        )
         frame = frame.merge(extra, on="sample_id", how="left")
     return frame
 
@@ -149,8 +169,13 @@ def _parameter_plots(frame: Any, records: Sequence[FitRecord], outdir: Path) -> 
             fig = Figure(figsize=(max(4.0, 0.35 * len(sub) + 2), 3.2))
             ax = fig.add_subplot()
             labels = [str(s or i) for s, i in zip(sub["sample_id"], sub["item_id"], strict=True)]
-            ax.errorbar(range(len(sub)), sub[col].to_numpy(float), yerr=sub[f"{col}_stderr"].to_numpy(float),
-                        fmt="o", capsize=3)
+            ax.errorbar(
+                range(len(sub)),
+                sub[col].to_numpy(float),
+                yerr=sub[f"{col}_stderr"].to_numpy(float),
+                fmt="o",
+                capsize=3,
+            )
             ax.set_xticks(range(len(sub)), labels, rotation=60, ha="right", fontsize=7)
             ax.set_ylabel(col)
             ax.set_title(f"{job}: {col}")
@@ -175,7 +200,9 @@ def _atomic_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def write_run_report(outdir: Path, cfg: Any, records: Sequence[FitRecord], summary: Mapping[str, Any]) -> None:
+def write_run_report(
+    outdir: Path, cfg: Any, records: Sequence[FitRecord], summary: Mapping[str, Any]
+) -> None:
     """Write ``results.csv``/``.json``/``.h5`` and ``index.html`` of a finished run.
 
     Raises
@@ -198,8 +225,10 @@ def write_run_report(outdir: Path, cfg: Any, records: Sequence[FitRecord], summa
         for doc, r in zip(recs, records, strict=True):
             doc.setdefault("job", r.meta.get("job", ""))
             doc.setdefault("item_id", r.meta.get("item_id", ""))
-        atomic_write_json(outdir / "results.json", {"format": "fitkit-records", "version": 1, "run": cfg.name,
-                                                    "records": recs})
+        atomic_write_json(
+            outdir / "results.json",
+            {"format": "fitkit-records", "version": 1, "run": cfg.name, "records": recs},
+        )
     if "hdf5" in formats:
         try:
             from fitkit.report.tables import write_hdf5
@@ -212,8 +241,14 @@ def write_run_report(outdir: Path, cfg: Any, records: Sequence[FitRecord], summa
         atomic_write_text(outdir / "index.html", _index_html(outdir, cfg, frame, records, summary, plots))
 
 
-def _index_html(outdir: Path, cfg: Any, frame: Any, records: Sequence[FitRecord], summary: Mapping[str, Any],
-                plots: list[tuple[str, str]]) -> str:
+def _index_html(
+    outdir: Path,
+    cfg: Any,
+    frame: Any,
+    records: Sequence[FitRecord],
+    summary: Mapping[str, Any],
+    plots: list[tuple[str, str]],
+) -> str:
     e = html.escape
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
@@ -231,29 +266,40 @@ def _index_html(outdir: Path, cfg: Any, frame: Any, records: Sequence[FitRecord]
     for job in cfg.jobs:
         rs = [r for r in records if r.meta.get("job") == job.name]
         nok = sum(r.success for r in rs)
-        parts.append(f"<tr><td>{e(job.name)}</td><td>{e(job.kind)}</td><td>{len(rs)}</td><td>{nok}</td>"
-                     f"<td>{len(rs) - nok}</td></tr>")
+        parts.append(
+            f"<tr><td>{e(job.name)}</td><td>{e(job.kind)}</td><td>{len(rs)}</td><td>{nok}</td>"
+            f"<td>{len(rs) - nok}</td></tr>"
+        )
     parts.append("</table>")
     failed = [r for r in records if not r.success]
     if failed:
-        parts.append("<h2>Failures</h2><table><tr><th>job</th><th>item</th><th>source</th><th>message</th></tr>")
+        parts.append(
+            "<h2>Failures</h2><table><tr><th>job</th><th>item</th><th>source</th><th>message</th></tr>"
+        )
         for r in failed:
-            parts.append(f"<tr class='failed'><td>{e(str(r.meta.get('job', '')))}</td>"
-                         f"<td>{e(str(r.meta.get('item_id', '')))}</td><td>{e(r.source_path)}</td>"
-                         f"<td>{e(r.message)}</td></tr>")
+            parts.append(
+                f"<tr class='failed'><td>{e(str(r.meta.get('job', '')))}</td>"
+                f"<td>{e(str(r.meta.get('item_id', '')))}</td><td>{e(r.source_path)}</td>"
+                f"<td>{e(r.message)}</td></tr>"
+            )
         parts.append("</table>")
     parts.append("<h2>Results</h2>")
     parts.append(frame.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.6g}", border=0))
     if plots:
         parts.append("<h2>Parameters across samples</h2>")
-        parts += [f"<figure style='display:inline-block'><img src='{e(p)}' alt='{e(t)}'>"
-                  f"<figcaption>{e(t)}</figcaption></figure>" for t, p in plots]
+        parts += [
+            f"<figure style='display:inline-block'><img src='{e(p)}' alt='{e(t)}'>"
+            f"<figcaption>{e(t)}</figcaption></figure>"
+            for t, p in plots
+        ]
     figs = sorted(outdir.glob("fits/*/*/**/fit.png"))
     if figs:
         parts.append("<h2>Fits</h2>")
         for f in figs:
             rel = f.relative_to(outdir).as_posix()
-            parts.append(f"<figure style='display:inline-block'><a href='{e(rel)}'><img src='{e(rel)}'></a>"
-                         f"<figcaption>{e(str(Path(rel).parent))}</figcaption></figure>")
+            parts.append(
+                f"<figure style='display:inline-block'><a href='{e(rel)}'><img src='{e(rel)}'></a>"
+                f"<figcaption>{e(str(Path(rel).parent))}</figcaption></figure>"
+            )
     parts.append("</body></html>\n")
     return "\n".join(parts)
