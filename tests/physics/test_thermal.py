@@ -97,10 +97,10 @@ def test_smear_matches_quad_for_smooth_function():
     cell = (np.arctan((grid + h / 2 - 0.3) / 0.05) - np.arctan((grid - h / 2 - 0.3) / 0.05)) / (np.pi * h)
     out = smear(grid, cell, 0.5, 0.04)
     for v0 in (0.0, 0.25, 0.31, 0.6):
-        def thermal(v):  # noqa: B023 - used within this iteration only
+        def thermal(v):
             return quad(lambda e: lor(e) * minus_dfermi(e - v, 0.5), v - 2, v + 2, points=[0.3], limit=200)[0]
 
-        ref = quad(lambda th: thermal(v0 + vm * np.sin(th))  # noqa: B023 * 2 / np.pi * np.cos(th) ** 2,
+        ref = quad(lambda th, v0=v0: thermal(v0 + vm * np.sin(th)) * 2 / np.pi * np.cos(th) ** 2,
                    -np.pi / 2, np.pi / 2, limit=200)[0]
         assert interp_on_grid(grid, out, v0) == pytest.approx(ref, rel=1e-4)
 
