@@ -164,7 +164,7 @@ def cli(verbose: int, quiet: bool) -> None:
 @click.option("--display-unit", "display", multiple=True, metavar="KEY=UNIT",
               help="Display unit for a parameter, unit or quantity (delta=ueV, resistance=kohm).")
 @click.option("--title", default=None, help="Title of the figure and summary.")
-@click.option("-o", "--outdir", type=click.Path(path_type=Path), default=Path("fitkit-report"),
+@click.option("-o", "--outdir", type=click.Path(path_type=Path), default=Path("fitkit-results"),
               show_default=True, help="Parent folder of the report folder.")
 def fit_cmd(file: Path, model_key: str, fmt: str | None, options: tuple[str, ...],
             model_options: tuple[str, ...], params: tuple[str, ...], fixed: tuple[str, ...],
@@ -287,7 +287,7 @@ def validate_cmd(config: Path) -> None:
 @cli.command("run")
 @click.argument("config", type=click.Path(path_type=Path))
 @click.option("-o", "--outdir", type=click.Path(path_type=Path), default=None,
-              help="Output folder (default: from the config / the pipeline).")
+              help="Run folder [default: fitkit-results/<config file stem>].")
 @click.option("--resume", is_flag=True, help="Skip fits whose results already exist in OUTDIR.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Number of worker processes.")
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="dask.distributed scheduler address.")
@@ -300,6 +300,8 @@ def run_cmd(config: Path, outdir: Path | None, resume: bool, workers: int | None
 
     with _input_errors():
         cfg = load_config(config)
+    if outdir is None:
+        outdir = Path("fitkit-results") / config.stem
     started = _dt.datetime.now(_dt.UTC)
     quiet = log.getEffectiveLevel() >= logging.ERROR
     try:

@@ -301,3 +301,12 @@ def test_run_exit_codes(outcome, code, message, monkeypatch, tmp_path, capsys):
     assert calls["kw"] == {"resume": True, "workers": 2, "scheduler": None, "fail_fast": True,
                            "progress": True}
     assert str(calls["outdir"]) == str(tmp_path)
+
+
+def test_run_default_outdir(monkeypatch, tmp_path, capsys):
+    calls = _fake_pipeline(monkeypatch, (1, 0))
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(["-q", "run", "configs/nw_rt.yaml"], capsys)
+    assert code == 0
+    assert calls["outdir"].as_posix() == "fitkit-results/nw_rt"
+    assert calls["kw"]["progress"] is False  # -q

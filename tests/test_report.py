@@ -440,3 +440,16 @@ def test_series_plots(toys):
         plot_map(np.arange(3.0))
     fig = plot_histogram([0.2, 0.21, np.nan, 0.22], quantity="delta", unit="meV")
     assert fig.axes[0].get_xlabel() == "delta (meV)" and len(fig.axes[0].patches) > 0
+
+
+def test_failed_record_report_and_plot(tmp_path, toys, didv_sweep):
+    """What the pipeline writes for a failed item: no values, no lmfit result, maybe no sweep."""
+    rec = FitRecord(model_key="toy_lorentz", sample_id="TJ", source_path="/data/tj.dat", x_column="bias_V",
+                    y_column="dIdV_S", success=False, message="fit failed: boom",
+                    warnings=("fit failed: boom",))
+    folder = write_fit_report(rec, None, tmp_path)
+    assert sorted(p.name for p in folder.iterdir()) == ["parameters.csv", "parameters.json", "summary.md"]
+    md = (folder / "summary.md").read_text()
+    assert "**FAILED**: fit failed: boom" in md and "fit.png" not in md
+    fig = plot_fit(rec, didv_sweep)
+    assert len(fig.axes[0].lines) == 1 and "FAILED" in fig.axes[0].get_title()
