@@ -129,9 +129,9 @@ class RawTable:
     truncated_last_line: int | None = None
 
     def column(self, name: str) -> list[str]:
-        """Cells of one column (rows shorter than the header give "")."""
+        """Cells of one column (every row has exactly ``len(header)`` cells)."""
         j = self.header.index(name)
-        return [r[j] if j < len(r) else "" for r in self.rows]
+        return [r[j] for r in self.rows]
 
 
 def split_table(path: Path, header: list[str], body: Sequence[tuple[int, str]], delimiter: str | None,
@@ -169,27 +169,31 @@ def split_table(path: Path, header: list[str], body: Sequence[tuple[int, str]], 
     else:
         cells = list(csv.reader(texts, delimiter=delimiter))
     ncol = len(header)
-    rows: list[list[str]] = []
-    lines: list[int] = []
+    rows: list[list[str]] = cells
+    lines: list[int] = [ln for ln, _ in body]
     truncated: int | None = None
-    for k, ((ln, _), row) in enumerate(zip(body, cells, strict=True)):
-        if len(row) < ncol:
-            if k == len(body) - 1:
-                truncated = ln
-                continue
-            raise LoaderError(
-                f"{path}: line {ln} has {len(row)} fields; expected {ncol} like the header on line "
-                f"{header_line}"
-            )
-        if len(row) > ncol:
-            if any(c.strip() for c in row[ncol:]):
+    lengths = np.fromiter(map(len, cells), dtype=np.int64, count=len(cells))
+    odd = np.flatnonzero(lengths != ncol)
+    if odd.size:  # slow path only for files with ragged rows
+        rows, lines = [], []
+        for k, ((ln, _), row) in enumerate(zip(body, cells, strict=True)):
+            if len(row) < ncol:
+                if k == len(body) - 1:
+                    truncated = ln
+                    continue
                 raise LoaderError(
                     f"{path}: line {ln} has {len(row)} fields; expected {ncol} like the header on line "
                     f"{header_line}"
                 )
-            row = row[:ncol]
-        rows.append(row)
-        lines.append(ln)
+            if len(row) > ncol:
+                if any(c.strip() for c in row[ncol:]):
+                    raise LoaderError(
+                        f"{path}: line {ln} has {len(row)} fields; expected {ncol} like the header on line "
+                        f"{header_line}"
+                    )
+                row = row[:ncol]
+            rows.append(row)
+            lines.append(ln)
     if not rows:
         raise LoaderError(f"{path}: no complete data rows after the header on line {header_line}; "
                           "the table is empty")
@@ -201,7 +205,7 @@ _NAN_WORDS = {"", "nan", "+nan", "-nan"}
 
 def parse_numeric(path: Path, cells: Sequence[str], lines: Sequence[int], column: str,
                   *, decimal_comma: bool = False) -> np.ndarray:
-    """Convert text cells of one column to floats.
+    """Convert text cells of one column to floats (vectorised through :func:`pandas.to_numeric`).
 
     Empty cells and ``NaN`` give NaN; ``inf`` is accepted (and later dropped as non-finite).
 
@@ -210,23 +214,22 @@ def parse_numeric(path: Path, cells: Sequence[str], lines: Sequence[int], column
     LoaderError
         Naming the file, line and column of the first cell that is not a number.
     """
-    out = np.empty(len(cells), dtype=float)
-    for i, cell in enumerate(cells):
-        s = cell.strip()
-        if s.lower() in _NAN_WORDS:
-            out[i] = np.nan
-            continue
-        if decimal_comma:
-            s = s.replace(",", ".")
-        try:
-            if "_" in s:
-                raise ValueError(s)
-            out[i] = float(s)
-        except ValueError:
+    raw = pd.Series(list(cells), dtype=object)
+    if decimal_comma:
+        raw = raw.str.replace(",", ".", regex=False)
+    values = np.array(pd.to_numeric(raw, errors="coerce"), dtype=float)
+    missing = np.flatnonzero(np.isnan(values))
+    if missing.size:  # NaN is fine for empty cells and NaN words; anything else is an error
+        words = raw.iloc[missing].str.strip()
+        stripped = pd.to_numeric(words, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        values[missing] = stripped
+        bad = missing[np.isnan(stripped) & ~words.str.lower().isin(_NAN_WORDS).to_numpy()]
+        if bad.size:
+            i = int(bad[0])
             raise LoaderError(
-                f"{path}: line {lines[i]}, column '{column}': cannot read {cell!r} as a number"
-            ) from None
-    return out
+                f"{path}: line {lines[i]}, column '{column}': cannot read {cells[i]!r} as a number"
+            )
+    return values
 
 
 def missing_column(path: Path, name: str, available: Sequence[str],

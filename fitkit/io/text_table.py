@@ -55,6 +55,7 @@ __all__ = ["TextTableLoader", "classify_header"]
 
 _SNIFF_BYTES = 8192
 _COMMENT = ("#", "%")
+_SLOW_START = frozenset("#% \t\x0b\x0c")
 _META = re.compile(r"^\s*(?P<key>[^=]+?)\s*=\s*(?P<value>.*?)\s*$")
 _UNIT_TOKEN = re.compile(r"^[\(\[][^\)\]]*[\)\]]$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+(?:[eE][+-]?\d+)?$")
@@ -146,6 +147,9 @@ def _scan(lines: list[str]) -> tuple[tuple[int, str] | None, list[tuple[int, str
     raw: dict[str, Any] = {}
     comments: list[str] = []
     for i, line in enumerate(lines, start=1):
+        if header is not None and line and line[0] not in _SLOW_START:
+            body.append((i, line))  # fast path for ordinary data lines
+            continue
         s = line.strip()
         if not s:
             continue
