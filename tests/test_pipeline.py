@@ -217,13 +217,9 @@ def test_kill_and_resume(tmp_path, rng):
     cfg_path, _ = _setup(tmp_path, rng, n=8, bad=False)
     out = tmp_path / "out"
     items = out / "items" / "rt"
-    script = (
-        "import sys\nfrom fitkit.config import load_config\nfrom fitkit.pipeline import run\n"
-        "run(load_config(sys.argv[1]), sys.argv[2], workers=1, progress=False)\n"
-    )
     env = {**os.environ, "FITKIT_TEST_DELAY": "0.4"}
     proc = subprocess.Popen(
-        [sys.executable, "-c", script, str(cfg_path), str(out)],
+        [sys.executable, "-m", "fitkit", "run", str(cfg_path), "-o", str(out), "--workers", "1"],
         env=env,
         cwd=REPO,
         stdout=subprocess.DEVNULL,
@@ -283,3 +279,57 @@ def test_unknown_kind_error_is_a_fitkit_error(tmp_path, rng):
     cfg_path.write_text(cfg_path.read_text().replace("kind: fit", "kind: qps"))
     with pytest.raises(FitkitError, match=r"jobs\[0\]\.kind: unknown job kind 'qps'"):
         load_config(cfg_path)
+
+
+GAP = """
+schema_version: 1
+plugins: [tk_plugin.py]
+jobs:
+  - name: spectra
+    inputs: {files: ["data/*.tkcsv"], format: tk_csv}
+    model: nis
+  - name: gap_t
+    kind: gap_temperature
+    from: spectra
+    options: {temperature: meta}
+"""
+
+
+def test_gap_temperature_job_level_step(tmp_path, rng):
+    from fitkit.constants import K_B_MEV_PER_K
+    from fitkit.fitting.record import FitRecord
+    from fitkit.pipeline import JOB_KINDS
+
+    pytest.importorskip("fitkit.analysis.gap_temperature")
+    if "nis" not in __import__("fitkit").list_models():
+        pytest.skip("model 'nis' not registered")
+    write_plugin(tmp_path)
+    write_series(tmp_path / "data", rng, n=1, points=10)
+    (tmp_path / "run.yaml").write_text(GAP)
+    cfg = load_config(tmp_path / "run.yaml")
+    # BCS-like synthetic gaps: Delta(T) from the independent interpolation Delta0*tanh(1.74 sqrt(Tc/T - 1))
+    delta0, t_c = 1.5, 1.5 / (1.764 * K_B_MEV_PER_K)
+    temps = np.linspace(0.2, 0.95, 12) * t_c
+    gaps = delta0 * np.tanh(1.74 * np.sqrt(t_c / temps - 1.0))
+    recs = [
+        FitRecord(
+            model_key="nis",
+            sample_id="S1",
+            values={"delta": g},
+            stderr={"delta": 0.01},
+            success=True,
+            meta={"job": "spectra", "extra": {"temperature_K": t}},
+        )
+        for t, g in zip(temps, gaps, strict=True)
+    ]
+    out = JOB_KINDS["gap_temperature"].finalize(cfg.job("gap_t"), cfg, {"spectra": recs})
+    assert len(out) == 1 and out[0].success and out[0].sample_id == "S1"
+    assert out[0].values["t_c"] == pytest.approx(t_c, rel=0.02)
+    assert out[0].values["delta0"] == pytest.approx(delta0, rel=0.02)
+    bad = load_config(tmp_path / "run.yaml")  # wrong parameter name is caught at validation
+    (tmp_path / "run.yaml").write_text(GAP.replace("temperature: meta", "delta: gap"))
+    with pytest.raises(
+        FitkitError, match=r"jobs\[1\]\.options\.delta: job 'spectra' fits no parameter 'gap'"
+    ):
+        load_config(tmp_path / "run.yaml")
+    assert bad.job("gap_t").depends_on == ("spectra",)

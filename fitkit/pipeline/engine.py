@@ -216,7 +216,7 @@ def _execute_dask(tasks: list[ItemTask], scheduler: Any, on_done: Callable[[dict
 
 def run(
     config: RunConfig,
-    outdir: str | os.PathLike[str],
+    outdir: str | os.PathLike[str] | None = None,
     *,
     resume: bool = False,
     workers: int | None = None,
@@ -231,7 +231,7 @@ def run(
     config
         A validated configuration (:func:`fitkit.config.load_config`).
     outdir
-        Run folder (created).  Layout: ``items/``, ``fits/``, ``plots/``, ``results.csv``,
+        Run folder (created); default ``<config folder>/<name>-results``.  Layout: ``items/``, ``fits/``, ``plots/``, ``results.csv``,
         ``results.json``, ``results.h5``, ``index.html``, ``run.json`` (see ``docs/config.md``).
     resume
         Reuse valid item files of an earlier (possibly killed) run into the same folder.
@@ -261,6 +261,8 @@ def run(
     """
     t0 = time.time()
     started = _dt.datetime.now(_dt.UTC)
+    if outdir is None:
+        outdir = config.base_dir / f"{config.name}-results"
     out = Path(outdir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     if config.plugins:

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import numpy as np
+
 from fitkit.fitting.batch import CAPTURED_ERRORS, failed_record, fit_series, load_sweeps
 from fitkit.fitting.record import FitRecord
 
@@ -470,3 +472,110 @@ def run_item(task: ItemTask) -> dict[str, Any]:
 def records_of(results: Mapping[str, Sequence[FitRecord]], names: Sequence[str]) -> list[FitRecord]:
     """Successful records of the named jobs, in order."""
     return [r for n in names for r in results.get(n, ()) if r.success]
+
+
+def _param_root(name: str, root: str) -> bool:
+    return name == root or name.endswith(f"_{root}") and name[: -len(root) - 1].isidentifier()
+
+
+@register_job_kind
+class GapTemperatureJob(JobKind):
+    """BCS fit of the gap against temperature across the spectra of another job (``kind: gap_temperature``).
+
+    Options: ``delta`` (fitted gap parameter, default ``"delta"``), ``temperature`` (where each
+    spectrum's temperature comes from: ``"meta"`` = the loader's ``temperature_K`` metadata,
+    ``"param"`` = the fit's ``temperature`` parameter; default: meta, then param), ``group_by``
+    (``"sample_id"``, default, or ``"none"``), ``t_c_guess`` [K], ``delta0_guess`` [meV].
+    One record per group: ``delta0`` [meV], ``t_c`` [K] and the derived ratio Delta_0/(k_B T_c).
+    """
+
+    name = "gap_temperature"
+    description = "BCS Delta(T) fit over the gap values fitted by another job"
+    needs_inputs = False
+    needs_from = True
+    item_level = False
+    option_keys = ("delta", "temperature", "group_by", "t_c_guess", "delta0_guess")
+
+    def validate(self, job: JobConfig, cfg: RunConfig) -> list[tuple[str, str]]:
+        out = super().validate(job, cfg)
+        try:
+            from fitkit.analysis.gap_temperature import fit_gap_temperature  # noqa: F401
+        except ImportError:
+            out.append(
+                ("kind", "kind 'gap_temperature' needs fitkit.analysis.gap_temperature, not available")
+            )
+        if job.options.get("temperature", "auto") not in ("auto", "meta", "param"):
+            out.append(("options.temperature", "expected 'meta', 'param' or 'auto'"))
+        if job.options.get("group_by", "sample_id") not in ("sample_id", "none"):
+            out.append(("options.group_by", "expected 'sample_id' or 'none'"))
+        root = job.options.get("delta", "delta")
+        for dep in job.depends_on:
+            src = next((j for j in cfg.jobs if j.name == dep), None)
+            if src is None or src.model is None:
+                continue
+            from fitkit.models import get_model
+
+            names = [
+                f"{c.prefix}{s.name}" for c in src.model.components for s in get_model(c.key).param_specs
+            ]
+            if not any(_param_root(n, root) for n in names):
+                out.append(
+                    ("options.delta", f"job '{dep}' fits no parameter '{root}'; its parameters are {names}")
+                )
+        return out
+
+    def finalize(
+        self, job: JobConfig, cfg: RunConfig, results: Mapping[str, list[FitRecord]]
+    ) -> list[FitRecord]:
+        from fitkit.analysis.gap_temperature import fit_gap_temperature
+
+        opts = dict(job.options)
+        root = opts.get("delta", "delta")
+        how = opts.get("temperature", "auto")
+        groups: dict[str, list[tuple[float, float, float]]] = {}
+        for rec in records_of(results, job.depends_on):
+            dname = next((n for n in rec.values if _param_root(n, root)), None)
+            if dname is None:
+                continue
+            t = math.nan
+            if how in ("auto", "meta"):
+                t = float(rec.meta.get("extra", {}).get("temperature_K", math.nan))
+            if how == "param" or (how == "auto" and not math.isfinite(t)):
+                t = next((v for n, v in rec.values.items() if _param_root(n, "temperature")), math.nan)
+            key = rec.sample_id if opts.get("group_by", "sample_id") == "sample_id" else "all"
+            groups.setdefault(key, []).append((t, rec.values[dname], rec.stderr.get(dname, math.nan)))
+        out = []
+        for key, rows in groups.items():
+            t, d, s = (np.array(c, dtype=float) for c in zip(*rows, strict=True))
+            sigma = s if np.all(np.isfinite(s) & (s > 0)) else None
+            meta = {"job": job.name, "item_id": key, "n_spectra": len(rows)}
+            try:
+                fit = fit_gap_temperature(
+                    t, d, sigma, t_c_guess=opts.get("t_c_guess"), delta0_guess=opts.get("delta0_guess")
+                )
+            except CAPTURED_ERRORS as err:
+                out.append(failed_record(err, model_key=self.name, sample_id=key, meta=meta))
+                continue
+            out.append(
+                FitRecord(
+                    model_key=self.name,
+                    sample_id=key,
+                    x_column="temperature_K",
+                    y_column=f"{root}_meV",
+                    values={"delta0": fit.delta0, "t_c": fit.t_c},
+                    stderr={"delta0": fit.delta0_stderr, "t_c": fit.t_c_stderr},
+                    units={"delta0": "meV", "t_c": "K"},
+                    vary={"delta0": True, "t_c": True},
+                    correlations={"delta0": {"t_c": fit.correlation}, "t_c": {"delta0": fit.correlation}},
+                    derived={"gap_ratio": fit.ratio},
+                    derived_stderr={"gap_ratio": fit.ratio_stderr},
+                    derived_units={"gap_ratio": "1"},
+                    redchi=fit.redchi,
+                    ndata=fit.ndata,
+                    nvarys=2,
+                    success=bool(np.isfinite(fit.delta0) and np.isfinite(fit.t_c)),
+                    message="BCS Delta(T) fit",
+                    meta=meta,
+                )
+            )
+        return out
