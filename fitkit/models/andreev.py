@@ -30,8 +30,10 @@ import lmfit
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.ndimage import uniform_filter1d
+from scipy.signal import find_peaks
 
 from fitkit.models import DATA_UNIT, FitkitModel, ParamSpec, register_model
+from fitkit.models.guesses import high_bias_level
 from fitkit.physics import andreev
 from fitkit.units import MEV_PER_VOLT
 
@@ -144,11 +146,12 @@ def estimate_andreev_features(y: ArrayLike, bias: ArrayLike) -> dict[str, float]
     Returns
     -------
     dict
-        ``g_n`` (median of the outer 15 % of \\|V\\|, data unit), ``bias_offset`` [mV]
+        ``g_n`` (:func:`fitkit.models.guesses.high_bias_level`, data unit), ``bias_offset`` [mV]
         (midpoint of the two gap features), ``delta`` [meV] (half the distance between the
-        coherence peaks, or between the steepest descents when there is no peak), ``g0``
-        (normalised conductance at the offset), ``inner_peak`` [meV] (the largest local
-        maximum of the normalised conductance strictly inside the gap, NaN if none).
+        outermost prominent peaks, or between the steepest descents when there is no peak),
+        ``g0`` (normalised conductance at the offset), ``inner_peak`` [meV] (the innermost
+        prominent peak when there are two or more per side, NaN otherwise).  Prominence
+        threshold: max(0.02, 5 x the noise of the smoothed normalised data).
     """
     v = np.asarray(bias, dtype=float) * MEV_PER_VOLT
     g = np.asarray(y, dtype=float)
@@ -157,28 +160,34 @@ def estimate_andreev_features(y: ArrayLike, bias: ArrayLike) -> dict[str, float]
     ok = np.isfinite(v) & np.isfinite(g)
     v, g = v[ok], g[ok]
     vmax = float(np.max(np.abs(v)))
-    outer = np.abs(v) >= 0.85 * vmax
-    g_n = float(np.median(g[outer])) if outer.sum() >= 2 else float(np.median(g))
+    g_n = high_bias_level(g, v, 0.15)
     if not np.isfinite(g_n) or g_n <= 0:
         g_n = float(np.max(np.abs(g))) or 1.0
-    gs = uniform_filter1d(g / g_n, size=max(3, (v.size // 100) | 1), mode="nearest")
+    size = max(3, (v.size // 100) | 1)
+    gs = uniform_filter1d(g / g_n, size=size, mode="nearest")
+    noise = float(np.median(np.abs(np.diff(g / g_n)))) / (0.6745 * np.sqrt(2.0))
+    prominence = max(0.02, 5.0 * noise / np.sqrt(size))
 
-    def side_feature(mask: NDArray) -> float:
+    def side_feature(mask: NDArray) -> tuple[float, float]:
+        # (outermost prominent peak or steepest descent, innermost prominent peak if distinct)
         vv, gg = v[mask], gs[mask]
         if vv.size < 5:
-            return np.nan
-        i = int(np.argmax(gg))
-        inner = np.abs(vv) < 0.05 * vmax
-        g_in = float(np.median(gg[inner])) if inner.any() else float(gg[np.argmin(np.abs(vv))])
-        if gg[i] - max(g_in, 1.0) > 0.03 and 0.02 * vmax < abs(vv[i]) < 0.8 * vmax:
-            return float(vv[i])
-        slope = np.gradient(gg, vv)
-        # steepest descent away from zero bias (for V > 0 the conductance falls: slope < 0)
-        j = int(np.argmin(np.sign(vv[len(vv) // 2]) * slope))
-        return float(vv[j])
+            return np.nan, np.nan
+        order_out = np.argsort(np.abs(vv))
+        va, ga = np.abs(vv[order_out]), gg[order_out]
+        peaks, _ = find_peaks(ga, prominence=prominence)
+        peaks = peaks[(va[peaks] > 0.02 * vmax) & (va[peaks] < 0.8 * vmax)]
+        sign = float(np.sign(vv[0]))
+        if peaks.size:
+            outer_pk = float(sign * va[peaks[-1]])
+            inner_pk = float(sign * va[peaks[0]]) if peaks.size > 1 else np.nan
+            return outer_pk, inner_pk
+        slope = np.gradient(ga, va)
+        j = int(np.argmin(slope))  # steepest descent away from zero bias
+        return float(sign * va[j]), np.nan
 
-    vp = side_feature(v > 0)
-    vm = side_feature(v < 0)
+    vp, ip = side_feature(v > 0)
+    vm, im = side_feature(v < 0)
     if np.isfinite(vp) and np.isfinite(vm):
         offset = 0.5 * (vp + vm)
         delta = 0.5 * (vp - vm)
@@ -189,14 +198,8 @@ def estimate_andreev_features(y: ArrayLike, bias: ArrayLike) -> dict[str, float]
         offset = 0.0
     delta = abs(delta) if delta != 0 else 0.1 * vmax
     g0 = float(np.interp(offset, v, gs))
-    inside = (np.abs(v - offset) > 0.1 * delta) & (np.abs(v - offset) < 0.85 * delta)
-    inner_peak = np.nan
-    if inside.sum() >= 5:
-        vi, gi = v[inside], gs[inside]
-        is_max = np.r_[False, (gi[1:-1] > gi[:-2]) & (gi[1:-1] >= gi[2:]), False]
-        if is_max.any():
-            k = np.flatnonzero(is_max)[np.argmax(gi[is_max])]
-            inner_peak = float(abs(vi[k] - offset))
+    inner = [abs(x - offset) for x in (ip, im) if np.isfinite(x)]
+    inner_peak = float(np.mean(inner)) if inner else np.nan
     return {"g_n": g_n, "bias_offset": float(offset), "delta": float(delta), "g0": g0,
             "inner_peak": inner_peak}
 
