@@ -217,6 +217,33 @@ def _memmap(header: GridHeader) -> tuple[np.memmap | np.ndarray, int]:
     return mm, complete
 
 
+class _ChannelArray:
+    """Array-like (ny, nx, points) view of one channel over the memory map, NaN for missing pixels.
+
+    Handing this object (not the memmap itself) to :func:`dask.array.from_array` keeps dask from
+    copying or hashing the data: values are read from the map only inside ``__getitem__``.
+    """
+
+    def __init__(self, mm: np.ndarray, complete: int, ny: int, nx: int, offset: int, points: int) -> None:
+        self._mm, self._complete, self._nx, self._offset = mm, complete, nx, offset
+        self.shape = (ny, nx, points)
+        self.dtype = np.dtype(np.float32)
+        self.ndim = 3
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        key = key if isinstance(key, tuple) else (key,)
+        key = key + (slice(None),) * (3 - len(key))
+        idx = [np.arange(n)[k] for n, k in zip(self.shape, key, strict=True)]
+        scalar = [np.ndim(i) == 0 for i in idx]
+        iy, ix, ib = (np.atleast_1d(i) for i in idx)
+        flat = iy[:, None] * self._nx + ix[None, :]
+        out = np.full((iy.size, ix.size, ib.size), np.nan, dtype=np.float32)
+        ok = flat < self._complete
+        if ok.any():
+            out[ok] = self._mm[flat[ok][:, None], self._offset + ib[None, :]]
+        return out[tuple(0 if sc else slice(None) for sc in scalar)]
+
+
 def _snake(name: str) -> str:
     return re.sub(r"[^0-9a-zA-Z]+", "_", name).strip("_").lower()
 
@@ -325,7 +352,7 @@ def open_grid(path: str | Path, *, channels: Sequence[str] | None = None, chunk_
         Channels to expose, by Nanonis name (``"Current (A)"``) or variable name
         (``"current_A"``); default all.
     chunk_pixels
-        Pixels per dask chunk.
+        Approximate pixels per dask chunk (rounded to whole grid rows).
 
     Returns
     -------
@@ -349,29 +376,26 @@ def open_grid(path: str | Path, *, channels: Sequence[str] | None = None, chunk_
     """
     import dask.array as da
     import xarray as xr
+    from dask.base import tokenize
 
     header = read_grid_header(path)
     chosen = _choose_channels(header, channels)
     mm, complete = _memmap(header)
     ny, nx, nb, n_par = header.ny, header.nx, header.points, len(header.params)
-    missing = header.n_pixels - complete
     params = np.full((header.n_pixels, n_par), np.nan)
     if complete:
         params[:complete] = np.asarray(mm[:, :n_par], dtype=float)
     first = params[0] if complete else np.full(n_par, np.nan)
     bias = _bias_from(header, first)
-    base = da.from_array(mm, chunks=(max(1, chunk_pixels), header.record_len)) if complete else None
+    rows = max(1, chunk_pixels // max(nx, 1))
+    stat = os.stat(header.path)
     data_vars: dict[str, Any] = {}
     for ch in chosen:
-        off = header.channel_offset(ch)
-        parts = []
-        if complete:
-            parts.append(base[:, off:off + nb].astype(np.float32))
-        if missing:
-            parts.append(da.full((missing, nb), np.nan, dtype=np.float32, chunks=(max(1, chunk_pixels), nb)))
-        arr = da.concatenate(parts, axis=0) if len(parts) > 1 else parts[0]
+        view = _ChannelArray(mm, complete, ny, nx, header.channel_offset(ch), nb)
+        name = "nanonis3ds-" + tokenize(header.path, stat.st_mtime_ns, stat.st_size, ch, rows)
+        arr = da.from_array(view, chunks=(rows, nx, nb), name=name, asarray=True)
         data_vars[variable_name(ch)] = xr.Variable(
-            ("y", "x", "bias"), arr.reshape(ny, nx, nb), attrs={"units": _unit(ch), "nanonis_name": ch}
+            ("y", "x", "bias"), arr, attrs={"units": _unit(ch), "nanonis_name": ch}
         )
     for k, p in enumerate(header.params):
         named = p
@@ -396,7 +420,7 @@ def open_grid(path: str | Path, *, channels: Sequence[str] | None = None, chunk_
         "loader": Nanonis3dsLoader.key,
         "pixels_declared": header.n_pixels,
         "pixels_complete": complete,
-        "aborted": bool(missing),
+        "aborted": complete < header.n_pixels,
         **{k: v for k, v in _metadata(header).items() if v is not None and not isinstance(v, dict)},
         "comments_json": json.dumps(_metadata(header)["comments"]),
         "raw_header_json": json.dumps(dict(header.raw)),

@@ -106,6 +106,18 @@ def test_aborted_grid_missing_pixels_are_nan(grid):
         load(path, pixel=(1, 2))
 
 
+def test_grid_aborted_before_first_pixel(grid):
+    path, bias = grid[0], grid[1]
+    header = read_grid_header(path)
+    with path.open("r+b") as fh:
+        fh.truncate(header.data_offset + 10)
+    ds = open_grid(path)  # bias axis falls back to the header's Sweep Start/End
+    assert ds.attrs["pixels_complete"] == 0
+    assert np.isnan(ds["current_A"].values).all()
+    np.testing.assert_allclose(ds["bias_V"].values, bias)
+    assert load(path) == []
+
+
 def test_bad_inputs(tmp_path, grid):
     path = grid[0]
     with pytest.raises(LoaderError, match=r"pixel \(3, 0\) is outside the 3 x 4 grid"):
