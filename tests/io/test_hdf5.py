@@ -123,3 +123,12 @@ def test_empty_corrupt_mismatched(tmp_path):
         load(mism, x="/T", y="/R")
     with pytest.raises(LoaderError, match="all 2 data rows have NaN"):
         load(mism, x="/T", y="/Rnan")
+
+
+def test_empty_dataset(tmp_path):
+    p = tmp_path / "zero.h5"
+    with h5py.File(p, "w") as f:
+        f.create_dataset("T", data=np.zeros(0)).attrs["units"] = "K"
+        f.create_dataset("R", data=np.zeros(0)).attrs["units"] = "ohm"
+    with pytest.raises(LoaderError, match="zero.h5: dataset '/T' is empty; the table is empty"):
+        load(p, x="/T", y="/R")

@@ -131,3 +131,20 @@ def test_nonnumeric_and_truncated(tmp_path, test_data):
     s = load(cut)
     assert s.meta.extra["truncated_last_line"] == 9
     assert len(s.data) == 2
+
+
+def test_empty_and_header_only(tmp_path):
+    empty = tmp_path / "empty.dat"
+    empty.write_bytes(b"")
+    with pytest.raises(LoaderError, match="empty.dat: file is empty"):
+        load(empty, format="ppms")
+    head = tmp_path / "head.dat"
+    head.write_text("[Header]\nTITLE,x\n[Data]\nComment,Temperature (K),Bridge 1 Resistance (Ohms)\n")
+    with pytest.raises(
+        LoaderError, match="head.dat: no data rows after the header on line 4; the table is empty"
+    ):
+        load(head)
+    nocols = tmp_path / "nocols.dat"
+    nocols.write_text("[Header]\nTITLE,x\n[Data]\n")
+    with pytest.raises(LoaderError, match="no column header after \\[Data\\] on line 3"):
+        load(nocols)

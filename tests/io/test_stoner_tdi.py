@@ -247,3 +247,14 @@ def test_real_pcar_tdi_matches_csv(shared_data):
     fit = load(folder / "PCAR TDI.txt", x="V", y="Fit", units={"V": "mV", "Fit": "norm"})
     assert fit.columns[:2] == ["bias_V", "dIdV_norm"]
     validate_didv(tdi)
+
+
+def test_empty_and_header_only(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    with pytest.raises(LoaderError, match="empty.txt: file is empty"):
+        load(empty, format="stoner_tdi")
+    head = tmp_path / "head.txt"
+    head.write_text("TDI Format 1.5\tS::R\ttemperature: T2\n")
+    with pytest.raises(LoaderError, match="head.txt: no data rows after the header on line 1"):
+        load(head)

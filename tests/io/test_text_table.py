@@ -293,3 +293,26 @@ def test_real_pcar_csv(shared_data):
     assert set(s.data["direction"]) == {"fwd"}
     assert s.meta.extra["fwd_bias_increasing"] is False
     validate_didv(s)
+
+
+@pytest.mark.parametrize("delim", [",", ";", "\t", " "])
+@pytest.mark.parametrize(
+    ("t_unit", "t_factor", "r_unit", "r_factor"),
+    [("K", 1.0, "Ohm", 1.0), ("mK", 1e-3, "kOhm", 1e3), ("mK", 1e-3, "MOhm", 1e6)],
+)
+def test_roundtrip_against_pandas_groupby(tmp_path, rng, delim, t_unit, t_factor, r_unit, r_factor):
+    """Random R(T) with duplicates written in several dialects; expected frame from a pandas groupby."""
+    t = rng.choice(np.arange(1, 40) * 0.25, size=60)  # many exact duplicates, random order
+    r = rng.uniform(0.5, 2.0, size=60)
+    names = [f"T ({t_unit})", f"R ({r_unit})"]
+    body = "\n".join(f"{float(a)!r}{delim}{float(b)!r}" for a, b in zip(t, r, strict=True))
+    p = tmp_path / "rt.txt"
+    p.write_text(delim.join(names) + "\n" + body + "\n")
+    s = load(p, format="text")
+    ref = (
+        pd.DataFrame({"temperature_K": t * t_factor, "resistance_ohm": r * r_factor})
+        .groupby("temperature_K", as_index=False)["resistance_ohm"]
+        .mean()
+    )
+    pd.testing.assert_frame_equal(s.data, ref, check_exact=False, rtol=1e-12)
+    assert s.meta.extra["duplicates_averaged"] == 60 - len(ref)
