@@ -309,6 +309,8 @@ class ColumnPlan:
     kind: str
     targets: dict[str, tuple[str, float, str]] = field(default_factory=dict)
     """raw column -> (canonical column, SI factor, unit token)."""
+    assumed: dict[str, str] = field(default_factory=dict)
+    """raw column -> unit taken from a documented format convention rather than the file or caller."""
 
     def conversion(self, raw_units: Mapping[str, str] | None = None) -> dict[str, dict[str, Any]]:
         """``units_conversion`` entry of the meta (raw unit as written when known)."""

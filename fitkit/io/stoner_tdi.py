@@ -213,6 +213,8 @@ class StonerTDILoader(Loader):
             "rows_in_file": len(table.rows),
             "resistance_columns": [c for c in data_cols if c.endswith("::R")],
             "truncated_last_line": table.truncated_last_line,
+            # units taken from the Leeds-program convention (::R in ohm, temperature: * in K), not declared
+            "units_assumed": dict(plan.assumed),
         }
         return build_sweep(path, loader=self.key, kind=plan.kind, values=values,
                            conversion=plan.conversion(raw_units),
@@ -251,6 +253,7 @@ class StonerTDILoader(Loader):
         plan.targets[temperature] = canonical_target(path, temperature, "temperature", t_unit)
         plan.targets[resistance] = canonical_target(path, resistance, "resistance", r_unit)
         raw_units = {k: v for k, v in ((temperature, t_unit), (resistance, r_unit)) if v is not None}
+        plan.assumed = {k: v for k, v in raw_units.items() if k not in units}
         sid = resistance.split("::")[0] if "::" in resistance else None
         return plan, raw_units, sid
 

@@ -237,7 +237,9 @@ class TextTableLoader(Loader):
             ``"current"``, ``"dIdV"``).  When given, exactly these columns are used.
         units
             Raw column name (or quantity) -> unit text, e.g. ``{"V": "mV"}``; required for any used
-            column whose header carries no unit.  A unit that contradicts the header raises.
+            column whose header carries no unit.  A unit that contradicts the header raises.  For a
+            column whose name is not recognised, a declared unit also gives its quantity
+            (``{"Vdc": "mV"}`` makes ``Vdc`` the bias).
         normalized
             A conductance column without a unit is a normalised conductance ``dIdV_norm``.
         sample_id
@@ -313,6 +315,9 @@ class TextTableLoader(Loader):
         else:
             for h in header:
                 q, u = classify_header(h)
+                if q is None and u is None and h in units:
+                    # a name we do not recognise, but the caller declared its unit: that names the quantity
+                    q = classify_header(f"{h} ({units[h]})")[0]
                 if q is not None:
                     chosen[h] = (q, u)
         by_q: dict[str, list[str]] = {}

@@ -69,6 +69,7 @@ def test_rt_exact_frame_default_T2(test_data):
     }
     assert s.meta.units_conversion["A::R"] == {"column": "resistance_ohm", "factor": 1.0, "unit": "ohm"}
     assert e["encoding"] == "latin-1"
+    assert e["units_assumed"] == {"temperature: T2": "K", "A::R": "ohm"}
     h = s.meta.raw_header
     assert (h["TDI Format"], h["Temp"], h["Count"], h["Flag"], h["Mode"], h["Bad"]) == (
         "1.5",
@@ -102,6 +103,7 @@ def test_other_temperature_and_unit_override(test_data):
     )
     np.testing.assert_allclose(s.column("temperature_K"), [7.1, 7.6, 8.1, 9.1, 9.6])
     np.testing.assert_allclose(s.column("resistance_ohm"), [1000.0, 1200.0, 1450.0, 1700.0, 1900.0])
+    assert s.meta.extra["units_assumed"] == {"temperature: T1": "K"}
 
 
 def test_pcar_small_xy(test_data):

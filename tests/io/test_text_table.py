@@ -316,3 +316,13 @@ def test_roundtrip_against_pandas_groupby(tmp_path, rng, delim, t_unit, t_factor
     )
     pd.testing.assert_frame_equal(s.data, ref, check_exact=False, rtol=1e-12)
     assert s.meta.extra["duplicates_averaged"] == 60 - len(ref)
+
+
+def test_declared_unit_names_the_quantity_of_an_unknown_column(tmp_path):
+    p = tmp_path / "odd.csv"
+    p.write_text("Vdc,Idc\n-1,-2\n0,0\n1,2\n")
+    s = load(p, units={"Vdc": "mV", "Idc": "nA"})
+    assert s.columns[:2] == ["bias_V", "current_A"]
+    np.testing.assert_allclose(s.column("current_A"), [-2e-9, 0, 2e-9])
+    with pytest.raises(LoaderError, match="cannot tell which columns"):
+        load(p)
