@@ -390,6 +390,7 @@ def test_plot_fit_rt_log_scale_labels_lines(rt_record, rt_sweep):
     assert isinstance(fig, Figure)
     ax, rax = fig.axes
     assert ax.get_yscale() == "log" and rax.get_yscale() == "linear"
+    assert ax.yaxis.get_major_formatter()(10.0) == "10"  # plain numbers, not 10^1
     assert rax.get_xlabel() == "temperature (mK)"  # 0.2-0.8 K shown in mK
     assert ax.get_ylabel() == "resistance (kΩ)"
     assert len(ax.lines) == 2 and len(rax.lines) == 2  # data + model; residuals + zero line

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib import ticker
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -38,6 +39,17 @@ DEFAULT_PLOT_UNITS: dict[str, str] = {"bias": "mV"}
 
 QUANTITY_LABELS: dict[str, str] = {"dIdV": "dI/dV", "G": "G"}
 """Pretty names of column quantities for axis labels."""
+
+
+class _PlainLogFormatter(ticker.LogFormatter):
+    """Log-axis labels as plain numbers (``20``, ``0.5``) instead of ``2x10^1``.
+
+    matplotlib still decides which ticks get a label (decades, and minor ticks when the axis spans
+    less than about a decade); only the text changes.
+    """
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return f"{x:g}" if super().__call__(x, pos) else ""
 
 
 def _split(column: str) -> tuple[str, str]:
@@ -180,6 +192,8 @@ def plot_fit(record: FitRecord, sweep: Any, ax: Axes | None = None, resid_ax: Ax
     yname = QUANTITY_LABELS.get(yq, yq)
     if yu in UNITS and UNITS[yu].quantity == "resistance" and finite.any() and np.all(y[finite] > 0):
         ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(_PlainLogFormatter(labelOnlyBase=False))
+        ax.yaxis.set_minor_formatter(_PlainLogFormatter(labelOnlyBase=False, minor_thresholds=(1, 0.4)))
     ax.set_ylabel(label(yname, yd))
     ax.legend(loc="best", fontsize="small")
     title = record.sample_id or ""
