@@ -23,6 +23,7 @@ import numpy as np
 
 from fitkit.physics.andreev import collective_gap_conductance
 from fitkit.physics.bcs import bcs_gap
+from fitkit.physics.tunneling import nis_conductance
 
 DELTA_MEV = 0.55
 DELTA_COL0_MEV = 0.21
@@ -34,6 +35,7 @@ BIAS_MAX_MV = 1.8
 BIAS_STEP_MV = 0.003
 CONTACT_G0 = (0.01, 0.03, 0.1, 0.3, 0.8, 1.5, 2.5, 4.0)
 CONTACT_Z = (4.0, 3.0, 2.2, 1.5, 1.0, 0.75, 0.6, 0.5)
+TUNNEL_BELOW_G0 = 0.2
 BASE_T_K = 0.05
 SERIES_T_K = (0.05, 0.3, 0.5, 0.7, 0.9, 1.1, 1.3, 1.4)
 SERIES_Z = 0.6
@@ -70,7 +72,8 @@ def generate(outdir: Path, seed: int = 3) -> list[Path]:
     bias = np.arange(-n, n + 1) * BIAS_STEP_MV
     written: list[Path] = []
     truth: dict = {
-        "model": "fitkit.physics.andreev.collective_gap_conductance, form='pm2' (phenomenological)",
+        "model": ("g_contact < 0.2 G0: fitkit.physics.tunneling.nis_conductance (Dynes N-I-S); otherwise "
+                  "fitkit.physics.andreev.collective_gap_conductance, form='pm2' (phenomenological)"),
         "units": {"bias": "mV", "G": "G/G_N (normalised)", "delta": "meV", "delta_col": "meV",
                   "gamma": "meV", "temperature": "K", "v_mod_rms": "mV", "g_contact": "G0 = 2e^2/h"},
         "seed": seed,
@@ -84,13 +87,21 @@ def generate(outdir: Path, seed: int = 3) -> list[Path]:
     }
     dcol_base = float(bcs_gap(BASE_T_K, T_C_K, DELTA_COL0_MEV))
     for g0, z in zip(CONTACT_G0, CONTACT_Z, strict=True):
-        g = collective_gap_conductance(bias, DELTA_MEV, dcol_base, GAMMA_MEV, z, BASE_T_K, V_MOD_RMS_MV)
+        tunnel = g0 < TUNNEL_BELOW_G0
+        if tunnel:
+            # PM-2 with Gamma > 0 cuts the Dynes tail below Delta (hard window edges), so the
+            # tunnelling spectra are written as the physical N-I-S limit instead
+            g = nis_conductance(bias, DELTA_MEV, GAMMA_MEV, BASE_T_K, V_MOD_RMS_MV)
+        else:
+            g = collective_gap_conductance(bias, DELTA_MEV, dcol_base, GAMMA_MEV, z, BASE_T_K, V_MOD_RMS_MV)
         g = g + rng.normal(0.0, NOISE, bias.size)
         name = f"contact_series/ino_gc_{g0:.2f}G0.csv"
         meta = {"g_contact_G0": g0, "temperature_K": BASE_T_K, "v_mod_rms_mV": V_MOD_RMS_MV}
         written.append(_write(outdir / name, bias, g, meta))
-        truth["contact_series"].append({"file": name, "g_contact_G0": g0, "z": z, "delta_meV": DELTA_MEV,
-                                        "delta_col_meV": dcol_base, "temperature_K": BASE_T_K})
+        truth["contact_series"].append({"file": name, "g_contact_G0": g0, "delta_meV": DELTA_MEV,
+                                        "model": "nis" if tunnel else "pm2", "z": None if tunnel else z,
+                                        "delta_col_meV": None if tunnel else dcol_base,
+                                        "temperature_K": BASE_T_K})
     for t in SERIES_T_K:
         dcol = float(bcs_gap(t, T_C_K, DELTA_COL0_MEV))
         g = collective_gap_conductance(bias, DELTA_MEV, dcol, GAMMA_MEV, SERIES_Z, t, V_MOD_RMS_MV)
@@ -117,7 +128,7 @@ def generate(outdir: Path, seed: int = 3) -> list[Path]:
 _README = """# andreev_ino: synthetic a:InO-like Andreev spectra (contact and temperature series)
 
 **Synthetic** data written by `sample_data/generators/andreev_ino.py`
-(`python sample_data/generate.py andreev_ino`), seed {seed}.  Model: the phenomenological PM-2 collective-gap conductance of
+(`python sample_data/generate.py andreev_ino`), seed {seed}.  Model of the Andreev spectra: the phenomenological PM-2 collective-gap conductance of
 `fitkit.physics.andreev.collective_gap_conductance` (a proposal of the fitkit physics note, **not a
 published model**), inspired by Dubouchet et al., Nat. Phys. 15, 233 (2019).
 
@@ -134,8 +145,9 @@ Files are CSV: comment lines `# key = value` (`g_contact_G0`, `temperature_K`, `
 `V (mV),G (norm)`; V is the bias in mV, G the conductance normalised to the normal state.
 
 * `contact_series/`: T = 50 mK; contact conductance g = {g0} G0 (G0 = 2e^2/h = 77.48 uS, so 4 G0 = 3.2 kOhm)
-  with barrier Z = {zs}: tunnelling spectra (single-particle gap only) to Andreev spectra with
-  peaks at +/-Delta_col.
+  with barrier Z = {zs}.  Spectra below 0.2 G0 are N-I-S tunnelling spectra (Dynes DOS, gap Delta
+  only; `fitkit.physics.tunneling.nis_conductance`), the others PM-2 Andreev spectra with peaks
+  at +/-Delta_col (their Z is listed in truth.json).
 * `temperature_series/`: one contact (Z = {sz}) at T = {ts} K; Delta stays, Delta_col follows the BCS law.
 * `truth.json`: every parameter per file, noise, seed and units.
 """
