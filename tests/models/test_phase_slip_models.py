@@ -147,7 +147,8 @@ def test_generator_reproduces_committed_files(sample_data, tmp_path):
     paths = _load_generator(sample_data).generate(tmp_path, seed=1)
     assert len(paths) == 7
     for p in paths:
-        assert p.read_text(encoding="utf-8") == (sample_data / "rt_wires" / p.name).read_text(encoding="utf-8")
+        committed = (sample_data / "rt_wires" / p.name).read_text(encoding="utf-8")
+        assert p.read_text(encoding="utf-8") == committed
 
 
 @pytest.mark.parametrize("name", ["Ti1", "Ti2"])
