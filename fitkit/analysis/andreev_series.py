@@ -114,7 +114,7 @@ def fit_contact_series(
     v_mod_rms_mV: float = 0.0,
     form: Literal["pm2", "pm1", "pm3"] = "pm2",
 ) -> tuple[pd.DataFrame, Figure]:
-    r"""Fit a tunnelling -> Andreev contact series; plot :math:`\Delta` and :math:`\Delta_{col}` vs conductance.
+    r"""Fit a tunnelling -> Andreev contact series; plot Delta and Delta_col versus conductance.
 
     Parameters
     ----------

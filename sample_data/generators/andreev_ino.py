@@ -128,7 +128,8 @@ def generate(outdir: Path, seed: int = 3) -> list[Path]:
 _README = """# andreev_ino: synthetic a:InO-like Andreev spectra (contact and temperature series)
 
 **Synthetic** data written by `sample_data/generators/andreev_ino.py`
-(`python sample_data/generate.py andreev_ino`), seed {seed}.  Model of the Andreev spectra: the phenomenological PM-2 collective-gap conductance of
+(`python sample_data/generate.py andreev_ino`), seed {seed}.  Model of the Andreev spectra: the
+phenomenological PM-2 collective-gap conductance of
 `fitkit.physics.andreev.collective_gap_conductance` (a proposal of the fitkit physics note, **not a
 published model**), inspired by Dubouchet et al., Nat. Phys. 15, 233 (2019).
 
