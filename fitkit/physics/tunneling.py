@@ -43,6 +43,7 @@ from fitkit.physics.thermal import (
 
 __all__ = [
     "SINGULAR_POINTS_PER_WIDTH",
+    "SIS_POINTS_PER_WIDTH",
     "nis_conductance",
     "sis_conductance",
     "sis_current",
@@ -54,6 +55,10 @@ SINGULAR_POINTS_PER_WIDTH: float = 128.0
 """Cells per smoothing width (k_B T or V_rms) when Gamma is too small to be resolved."""
 
 _RESOLVED_POINTS_PER_WIDTH: float = 5.0
+
+SIS_POINTS_PER_WIDTH: float = 20.0
+"""Cells per (Gamma + Gamma_T) for S-I-S: where the two DOS peaks coincide (sum and difference gap)
+the product of cell averages errs by O((h/Gamma)^2); 20 keeps it below ~6e-5 at the sum-gap peak."""
 
 
 def _check_nonneg(where: str, **kw: float) -> None:
@@ -246,11 +251,18 @@ def _sis_on_grid(bias_max: float, delta: float, gamma: float, delta_tip: float, 
     kt = K_B_MEV_PER_K * float(temperature)
     e_max = 1.01 * (bias_max + THERMAL_CUTOFF * kt + np.sqrt(2.0) * float(v_mod_rms)) + extra
     e_max += 0.05 * max(float(delta), float(delta_tip), 1e-3)
-    grid, step = tunneling_grid(e_max, (float(gamma), float(gamma_tip)), temperature, v_mod_rms)
+    # The sum- and difference-gap features have width ~ Gamma + Gamma_T whatever T is (the two DOS
+    # peaks coincide), so the step follows Gamma + Gamma_T as well as k_B T and V_rms.
+    g_sum = float(gamma) + float(gamma_tip)
+    if g_sum > 0:
+        grid, step = choose_grid(e_max, widths=(g_sum, kt, float(v_mod_rms)),
+                                 points_per_width=SIS_POINTS_PER_WIDTH)
+    else:
+        grid, step = tunneling_grid(e_max, (0.0,), temperature, v_mod_rms)
     ns = dynes_dos_cell_average(grid, step, delta, gamma)
     nt = dynes_dos_cell_average(grid, step, delta_tip, gamma_tip)
     vgrid, cur = sis_current_from_dos(grid, step, ns, nt, temperature)
-    resolved = max(min(float(gamma), float(gamma_tip)), kt, float(v_mod_rms)) >= 4.0 * step
+    resolved = max(g_sum, kt, float(v_mod_rms)) >= 4.0 * step
     return vgrid, cur, step, resolved
 
 
