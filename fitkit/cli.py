@@ -227,22 +227,27 @@ def _fmt_num(v: float) -> str:
 @click.argument("key", required=False)
 def models_cmd(key: str | None) -> None:
     """List the models, or show the parameter table and options of model KEY."""
-    from fitkit.models import MODEL_REGISTRY, get_model
+    from fitkit.models import DATA_UNIT, MODEL_REGISTRY, get_model
+
+    def unit(u: str) -> str:
+        return "data" if u == DATA_UNIT else u
 
     if key is None:
         for k in sorted(MODEL_REGISTRY):
             cls = MODEL_REGISTRY[k]
             doc = (inspect.getdoc(cls) or "").splitlines()
-            click.echo(f"{k:<22} {cls.x_name} [{cls.x_unit}] -> [{cls.y_unit}]  {doc[0] if doc else ''}")
+            first = doc[0] if doc else ""
+            click.echo(f"{k:<22} {cls.x_name} [{cls.x_unit}] -> [{unit(cls.y_unit)}]  {first}")
         return
     with _input_errors():
         cls = get_model(key)
     doc = (inspect.getdoc(cls) or "").splitlines()
     click.echo(f"{key}: {doc[0] if doc else cls.__name__}")
-    click.echo(f"x: {cls.x_name} [{cls.x_unit}]   y: [{cls.y_unit}]\n")
+    click.echo(f"x: {cls.x_name} [{cls.x_unit}]   y: [{unit(cls.y_unit)}]   "
+               "(unit 'data': the unit of the fitted column)\n")
     rows = [("name", "unit", "default", "min", "max", "vary", "description")]
-    rows += [(s.name, s.unit, _fmt_num(s.value), _fmt_num(s.min), _fmt_num(s.max), "yes" if s.vary else "no",
-              s.description) for s in cls.param_specs]
+    rows += [(s.name, unit(s.unit), _fmt_num(s.value), _fmt_num(s.min), _fmt_num(s.max),
+              "yes" if s.vary else "no", s.description) for s in cls.param_specs]
     widths = [max(len(r[i]) for r in rows) for i in range(6)]
     for r in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(r[:6], widths, strict=True)) + "  " + r[6])
