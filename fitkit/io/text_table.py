@@ -4,7 +4,9 @@ File layout understood
 ----------------------
 * Optional comment lines starting with ``#`` or ``%`` anywhere (blank lines are skipped).  A comment
   of the form ``key = value`` goes to ``meta.raw_header[key]`` (value as text); other comments are
-  collected in ``meta.raw_header["comments"]``.
+  collected in ``meta.raw_header["comments"]``.  When the key is a column-style name with a unit
+  and the value a number (``# temperature_K = 0.05``, ``# v_mod_rms_mV = 0.005``) the SI value is
+  also put in ``meta.extra`` (``temperature_K``, ``v_mod_rms_V``).
 * The first other line is the header with one name per column, then the data rows.
 * The delimiter is detected from the header and the first data line: tab, then ``;``, then ``,``,
   else runs of whitespace (in a whitespace table a bracketed unit such as ``T (K)`` written with a
@@ -108,6 +110,29 @@ def classify_header(header: str) -> tuple[str | None, str | None]:
     if uq in ("dimensionless", "arbitrary") and hinted == "dIdV":
         return "dIdV", unit
     return None, unit
+
+
+def _si_header_values(raw_header: Mapping[str, Any]) -> dict[str, float]:
+    """Comment items whose key is a column-style name with a unit (``temperature_K = 0.05``,
+    ``v_mod_rms_mV = 0.005``) and whose value is a number, converted to SI
+    (``temperature_K``, ``v_mod_rms_V``).  The unit is the one written in the key, so nothing is
+    guessed; other items stay text in ``raw_header`` only."""
+    out: dict[str, float] = {}
+    for key, value in raw_header.items():
+        if not isinstance(value, str):
+            continue
+        try:
+            quantity, token = parse_column(key)
+            number = float(value)
+        except (UnitError, ValueError):
+            continue
+        unit = UNITS[token]
+        si = next((u.token for u in UNITS.values()
+                   if u.quantity == unit.quantity and u.si_factor == 1.0), None)
+        if si is None or not quantity:
+            continue
+        out[f"{quantity}_{si}"] = number * unit.si_factor
+    return out
 
 
 def _is_number(cell: str, decimal_comma: bool) -> bool:
@@ -283,6 +308,7 @@ class TextTableLoader(Loader):
             cells = table.column(raw)
             values[canon] = parse_numeric(path, cells, table.lines, raw, decimal_comma=decimal_comma) * factor
         used = set(plan.targets)
+        header_values = _si_header_values(raw_header)
         extra = {
             "encoding": encoding,
             "delimiter": _DELIM_NAMES[delim],
@@ -290,6 +316,7 @@ class TextTableLoader(Loader):
             "header_line": hline,
             "truncated_last_line": table.truncated_last_line,
             "ignored_columns": [h for h in header if h not in used],
+            **header_values,
         }
         return build_sweep(path, loader=self.key, kind=plan.kind, values=values,
                            conversion=plan.conversion(raw_units), sample_id=sample_id,

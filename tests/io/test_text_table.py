@@ -326,3 +326,15 @@ def test_declared_unit_names_the_quantity_of_an_unknown_column(tmp_path):
     np.testing.assert_allclose(s.column("current_A"), [-2e-9, 0, 2e-9])
     with pytest.raises(LoaderError, match="cannot tell which columns"):
         load(p)
+
+
+def test_numeric_header_items_with_units_go_to_extra_in_si(test_data):
+    s = load(test_data / "didv_header_values.csv")
+    e = s.meta.extra
+    assert e["temperature_K"] == pytest.approx(0.3)
+    assert e["v_mod_rms_V"] == pytest.approx(5e-6)
+    assert e["field_T"] == pytest.approx(0.02)
+    assert "g_contact_G0" not in e and "sample_K" not in e  # no unit token / not a number: raw_header only
+    assert s.meta.raw_header["g_contact_G0"] == "2.0"
+    assert s.meta.raw_header["sample_K"] == "cold"
+    np.testing.assert_allclose(s.column("dIdV_norm"), [1.1, 0.5, 1.1])
