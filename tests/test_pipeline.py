@@ -291,7 +291,7 @@ jobs:
   - name: gap_t
     kind: gap_temperature
     from: spectra
-    options: {temperature: meta}
+    options: {temperature: meta, group_by: sample_id}
 """
 
 

@@ -231,8 +231,9 @@ def run(
     config
         A validated configuration (:func:`fitkit.config.load_config`).
     outdir
-        Run folder (created); default ``<config folder>/<name>-results``.  Layout: ``items/``, ``fits/``, ``plots/``, ``results.csv``,
-        ``results.json``, ``results.h5``, ``index.html``, ``run.json`` (see ``docs/config.md``).
+        Run folder (created); default ``<config folder>/<name>-results``.  Layout: ``items/``,
+        ``fits/``, ``plots/``, ``results.csv``, ``results.json``, ``results.h5``, ``index.html``,
+        ``run.json`` (see ``docs/config.md``).
     resume
         Reuse valid item files of an earlier (possibly killed) run into the same folder.
         Without it, every item is recomputed and its file replaced.

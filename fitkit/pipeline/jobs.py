@@ -485,7 +485,9 @@ class GapTemperatureJob(JobKind):
     Options: ``delta`` (fitted gap parameter, default ``"delta"``), ``temperature`` (where each
     spectrum's temperature comes from: ``"meta"`` = the loader's ``temperature_K`` metadata,
     ``"param"`` = the fit's ``temperature`` parameter; default: meta, then param), ``group_by``
-    (``"sample_id"``, default, or ``"none"``), ``t_c_guess`` [K], ``delta0_guess`` [meV].
+    (``"none"``, default: one fit over all spectra, or ``"sample_id"``: one fit per sample),
+    ``t_c_guess`` [K], ``delta0_guess`` [meV].  Gaps with a finite standard error are fitted
+    weighted (absolute sigmas) when there are at least 3; gaps without one are then left out.
     One record per group: ``delta0`` [meV], ``t_c`` [K] and the derived ratio Delta_0/(k_B T_c).
     """
 
@@ -506,7 +508,7 @@ class GapTemperatureJob(JobKind):
             )
         if job.options.get("temperature", "auto") not in ("auto", "meta", "param"):
             out.append(("options.temperature", "expected 'meta', 'param' or 'auto'"))
-        if job.options.get("group_by", "sample_id") not in ("sample_id", "none"):
+        if job.options.get("group_by", "none") not in ("sample_id", "none"):
             out.append(("options.group_by", "expected 'sample_id' or 'none'"))
         root = job.options.get("delta", "delta")
         for dep in job.depends_on:
@@ -542,13 +544,17 @@ class GapTemperatureJob(JobKind):
                 t = float(rec.meta.get("extra", {}).get("temperature_K", math.nan))
             if how == "param" or (how == "auto" and not math.isfinite(t)):
                 t = next((v for n, v in rec.values.items() if _param_root(n, "temperature")), math.nan)
-            key = rec.sample_id if opts.get("group_by", "sample_id") == "sample_id" else "all"
+            key = rec.sample_id if opts.get("group_by", "none") == "sample_id" else "all"
             groups.setdefault(key, []).append((t, rec.values[dname], rec.stderr.get(dname, math.nan)))
         out = []
         for key, rows in groups.items():
             t, d, s = (np.array(c, dtype=float) for c in zip(*rows, strict=True))
-            sigma = s if np.all(np.isfinite(s) & (s > 0)) else None
-            meta = {"job": job.name, "item_id": key, "n_spectra": len(rows)}
+            good = np.isfinite(s) & (s > 0)
+            if good.sum() >= 3:
+                t, d, sigma = t[good], d[good], s[good]
+            else:
+                sigma = None
+            meta = {"job": job.name, "item_id": key, "n_spectra": len(rows), "n_used": int(t.size)}
             try:
                 fit = fit_gap_temperature(
                     t, d, sigma, t_c_guess=opts.get("t_c_guess"), delta0_guess=opts.get("delta0_guess")
