@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fitkit.errors import LoaderError, MissingColumnError
+from fitkit.errors import LoaderError
 from fitkit.io.sweep import Sweep, SweepMeta
 from fitkit.units import UNITS, UnitError, canonical_unit
 
@@ -52,7 +52,6 @@ __all__ = [
     "build_sweep",
     "canonical_target",
     "decode",
-    "missing_column",
     "parse_numeric",
     "read_head",
     "split_lines",
@@ -230,12 +229,6 @@ def parse_numeric(path: Path, cells: Sequence[str], lines: Sequence[int], column
                 f"{path}: line {lines[i]}, column '{column}': cannot read {cells[i]!r} as a number"
             )
     return values
-
-
-def missing_column(path: Path, name: str, available: Sequence[str],
-                   what: str = "column") -> MissingColumnError:
-    """Build the :class:`MissingColumnError` for a requested column that does not exist."""
-    return MissingColumnError(f"{path}: {what} '{name}' not found; available: {list(available)}")
 
 
 def canonical_target(path: Path, raw: str, quantity: str, unit_text: str | None, *,
