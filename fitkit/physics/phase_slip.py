@@ -392,7 +392,7 @@ def phase_slip_resistance_gz(temperature: ArrayLike, g_xi: ArrayLike, t_c: Array
 
     Examples
     --------
-    >>> r = phase_slip_resistance_gz(0.30, 37.4, 0.40, 25e3, 20e3, 145.0, prefactor="mh")
+    >>> r = phase_slip_resistance_gz(0.30, 37.4, 0.40, 25e3, 20e3, 145.0, prefactor="mh", near_tc="literal")
     >>> round(float(r), 1)
     11797.6
     """
