@@ -8,13 +8,15 @@ get_model(key) / list_models()
     Registered :class:`lmfit.Model` subclasses with declared parameter units.
 fit_curve(sweep, model, params=None, ...)
     Fit one sweep; returns a plain-data :class:`~fitkit.fitting.FitRecord`.
+fit_series(sweeps_or_paths, model, params=None, ...)
+    Fit many curves; a bad file or failed fit becomes a ``success=False`` record, never an exception.
 """
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from fitkit.fitting import FitRecord, fit_curve
+from fitkit.fitting import FitRecord, fit_curve, fit_series
 from fitkit.io import Sweep, SweepMeta, list_formats, load
 from fitkit.models import get_model, list_models
 
@@ -29,6 +31,7 @@ __all__ = [
     "SweepMeta",
     "__version__",
     "fit_curve",
+    "fit_series",
     "get_model",
     "list_formats",
     "list_models",
