@@ -143,6 +143,14 @@ def sis_model_conductance(
     return g_n * g * (1.0 + bg_slope * v_mv)
 
 
+def _override_value(overrides: dict[str, Any], name: str, default: float) -> float:
+    """Value of an override given as a number or as ``{"value": ...}``; ``default`` otherwise."""
+    val = overrides.get(name, default)
+    if isinstance(val, dict):
+        val = val.get("value", default)
+    return float(val)
+
+
 class _TunnelBase(FitkitModel):
     x_name = "bias"
     x_unit = "V"
@@ -191,7 +199,7 @@ class NISModel(_TunnelBase):
         """
         est = self._common_guess(data, x)
         peak = est.pop("peak")
-        t = float(overrides.get("temperature", self.spec("temperature").value))
+        t = _override_value(overrides, "temperature", self.spec("temperature").value)
         kt = K_B_MEV_PER_K * t
         delta = peak - 0.9 * kt if np.isfinite(peak) else self.spec("delta").value
         delta = max(delta, 0.5 * peak if np.isfinite(peak) else 0.0)
@@ -239,8 +247,7 @@ class SISModel(_TunnelBase):
         """
         est = self._common_guess(data, x)
         peak = est.pop("peak")
-        d_tip = overrides.get("delta_tip", _DEFAULT_DELTA_TIP)
-        d_tip = float(d_tip["value"] if isinstance(d_tip, dict) else d_tip)
+        d_tip = _override_value(overrides, "delta_tip", _DEFAULT_DELTA_TIP)
         delta = peak - d_tip if np.isfinite(peak) else self.spec("delta").value
         if not delta > 0:
             delta = 0.25 * peak if np.isfinite(peak) and peak > 0 else self.spec("delta").value
