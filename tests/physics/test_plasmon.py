@@ -13,8 +13,15 @@ from scipy import integrate, special
 
 from fitkit.constants import K_B_MEV_PER_K
 from fitkit.physics.dos import dynes_dos_cell_average
-from fitkit.physics.plasmon import _j_of_t, environment_pe, wire_dos
+from fitkit.physics.plasmon import (
+    _j_of_t,
+    environment_pe,
+    sis_plasmon_conductance,
+    sis_plasmon_current,
+    wire_dos,
+)
 from fitkit.physics.thermal import interp_on_grid
+from fitkit.physics.tunneling import sis_conductance, sis_current
 
 UEV = 1e-3  # meV per ueV
 
@@ -246,3 +253,65 @@ def test_subgap_tail_slope_is_inverse_temperature():
     v = interp_on_grid(e, nu, pts)
     slope = np.log(v[1] / v[0]) / (pts[1] - pts[0])
     assert 0.75 / kt < slope < 1.25 / kt
+
+
+# ---------------------------------------------------------------- S-I-S current: C13, limits
+
+
+def test_c13_current_values():
+    v = np.array([250.0, 300.0, 400.0]) * UEV
+    cur = sis_plasmon_current(v, 45 * UEV, 1.5, 45 * UEV, 0.021, 190 * UEV, 0.0, gamma_d=0.05 * UEV)
+    np.testing.assert_allclose(cur / UEV, [74.20, 181.35, 315.20], rtol=3e-4)
+
+
+def test_effective_dos_route_equals_full_pe_route():
+    """C13: I(V) from nu_eff equals the double integral with P(E) (done here as a dense matrix sum)."""
+    delta, g_z, ec, temp, d_tip = 0.045, 1.5, 0.045, 0.021, 0.19
+    h = 1.0 * UEV
+    e = _grid(0.65, h)
+    nu_s = dynes_dos_cell_average(e, h, delta, 0.05 * UEV)
+    nu_t = dynes_dos_cell_average(e, h, d_tip, 0.0)
+    f = special.expit(-e / (K_B_MEV_PER_K * temp))
+    n = e.size
+    offs = h * np.arange(-(2 * n), 2 * n + 1)
+    p = environment_pe(offs, g_z, ec, temp)
+    i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")  # i: electrode E, j: wire E'
+    for v in (250 * UEV, 300 * UEV, 400 * UEV):
+        m = int(round(v / h))
+        fwd = p[(i + m - j) + 2 * n]       # P(E + eV - E')
+        bwd = p[(j - i - m) + 2 * n]       # P(E' - E - eV)
+        integrand = nu_t[i] * nu_s[j] * (f[i] * (1 - f[j]) * fwd - (1 - f[i]) * f[j] * bwd)
+        full = integrand.sum() * h * h
+        eff = sis_plasmon_current(np.array([v]), delta, g_z, ec, temp, d_tip, 0.0, gamma_d=0.05 * UEV)[0]
+        assert full == pytest.approx(eff, rel=1e-3)
+
+
+def test_infinite_g_z_reduces_to_sis_exactly():
+    v = np.linspace(-0.4, 0.4, 161)
+    args = (0.045, 0.021, 0.19, 0.002)
+    ref_i = sis_current(v, 0.045, 0.001, 0.19, 0.002, 0.021)
+    ref_g = sis_conductance(v, 0.045, 0.001, 0.19, 0.002, 0.021, 0.003)
+    for g_z, tol in ((np.inf, 1e-10), (1e9, 1e-6)):
+        cur = sis_plasmon_current(v, 0.045, g_z, *args, gamma_d=0.001)
+        cond = sis_plasmon_conductance(v, 0.045, g_z, *args, gamma_d=0.001, v_mod_rms=0.003)
+        assert np.max(np.abs(cur - ref_i)) < tol * np.max(np.abs(ref_i))
+        assert np.max(np.abs(cond - ref_g)) < tol * np.max(ref_g)
+
+
+def test_fast_resolution_close_to_reference():
+    v = np.linspace(0.0, 0.45, 181)
+    for g_z in (1.5, 3.0):
+        ref = sis_plasmon_conductance(v, 0.045, g_z, 0.045, 0.021, 0.19, 0.001)
+        fast = sis_plasmon_conductance(v, 0.045, g_z, 0.045, 0.021, 0.19, 0.001, resolution="fast")
+        assert np.max(np.abs(fast - ref)) < 5e-4 * np.max(ref)
+
+
+def test_conductance_is_derivative_of_current_and_high_bias_offset():
+    v = np.linspace(0.3, 0.6, 61)
+    cur = sis_plasmon_current(v, 0.045, 2.0, 0.045, 0.021, 0.19, 0.001)
+    cond = sis_plasmon_conductance(v, 0.045, 2.0, 0.045, 0.021, 0.19, 0.001)
+    np.testing.assert_allclose(np.gradient(cur, v)[1:-1], cond[1:-1], rtol=2e-3)
+    # large-bias excess-current offset contains <E>/e = hbar omega_c / (e g_Z) (transport.md 3.2(e))
+    big = sis_plasmon_current(np.array([3.0]), 0.045, 2.0, 0.045, 0.021, 0.19, 0.001)[0]
+    bcs = sis_current(np.array([3.0]), 0.045, 0.0, 0.19, 0.001, 0.021)[0]
+    assert (bcs - big) == pytest.approx(0.045 / 2.0, rel=0.05)
