@@ -169,9 +169,10 @@ class NISModel(_TunnelBase):
 
     .. math:: G(V) = G_N\,[K_{lock} * \int dE\,N_D(E;\Delta,\Gamma)\,(-f'(E - eV))](V - V_0)\,(1 + s(V-V_0))
 
-    Parameters: table of :mod:`fitkit.models.tunneling`.  The guess takes Delta from the
-    symmetrised coherence-peak position minus the thermal shift (peak ~ Delta + 0.28 k_B T ... ),
-    ``g_n`` from the high-bias level, the offset from the peak midpoint.
+    Parameters: table of :mod:`fitkit.models.tunneling`.  The guess takes ``g_n`` from the
+    high-bias level, the offset from the midpoint of the two coherence peaks, and (Delta, Gamma, T)
+    from the symmetrised peak position and a least-squares scan over ~12 broadening candidates
+    (overrides of ``gamma``/``temperature`` are respected).
 
     References: Dynes, Narayanamurti & Garno, Phys. Rev. Lett. 41, 1509 (1978); Tinkham,
     *Introduction to Superconductivity* (1996), sec. 3.5.
@@ -199,13 +200,44 @@ class NISModel(_TunnelBase):
         """
         est = self._common_guess(data, x)
         peak = est.pop("peak")
-        t = _override_value(overrides, "temperature", self.spec("temperature").value)
-        kt = K_B_MEV_PER_K * t
-        delta = peak - 0.9 * kt if np.isfinite(peak) else self.spec("delta").value
-        delta = max(delta, 0.5 * peak if np.isfinite(peak) else 0.0)
-        est["delta"] = delta
-        est["gamma"] = 0.02 * delta
+        if not np.isfinite(peak) or peak <= 0:
+            est["delta"] = self.spec("delta").value
+            est["gamma"] = self.spec("gamma").value
+            return self._finish_guess(est, **overrides)
+        est.update(self._broadening_scan(np.asarray(data, dtype=float), np.asarray(x, dtype=float), peak,
+                                         est, overrides))
         return self._finish_guess(est, **overrides)
+
+    def _broadening_scan(self, y: np.ndarray, x: np.ndarray, peak: float, est: dict[str, float],
+                         overrides: dict[str, Any]) -> dict[str, float]:
+        """Pick (Gamma, T) from a few model evaluations: a joint width scan, then a split scan.
+
+        Gamma, k_B T and V_rms all broaden the peaks; a bad start (e.g. T far too low) sends
+        the optimiser through very fine, slow grids, so the start is chosen by least squares
+        over ~11 candidates.  Delta = peak - Gamma/sqrt(3) - 0.9 k_B T for each candidate.
+        """
+        fixed_t = "temperature" in overrides
+        fixed_g = "gamma" in overrides
+        t_over = _override_value(overrides, "temperature", 0.0)
+        g_over = _override_value(overrides, "gamma", 0.0)
+        v_mod = _override_value(overrides, "v_mod", 0.0)
+        g_n = _override_value(overrides, "g_n", est["g_n"])
+        off = _override_value(overrides, "bias_offset", est["bias_offset"])
+
+        def trial(gamma: float, kt: float) -> tuple[float, dict[str, float]]:
+            gamma = g_over if fixed_g else gamma
+            t = t_over if fixed_t else kt / K_B_MEV_PER_K
+            delta = max(peak - gamma / np.sqrt(3.0) - 0.9 * K_B_MEV_PER_K * t, 0.3 * peak)
+            model = nis_model_conductance(x, delta, gamma, t, g_n, off, v_mod)
+            return float(np.sum((y - model) ** 2)), {"delta": delta, "gamma": gamma, "temperature": t}
+
+        widths = peak * np.geomspace(0.004, 0.3, 7)
+        best = min((trial(w, w) for w in widths), key=lambda r: r[0])
+        w = max(best[1]["gamma"] if not fixed_g else K_B_MEV_PER_K * best[1]["temperature"], 1e-6)
+        ratios = ((1.0, 0.25), (0.25, 1.0), (0.5, 0.5), (1.0, 0.5), (0.5, 1.0))
+        splits = [trial(w * a, w * b) for a, b in ratios]
+        best = min([best, *splits], key=lambda r: r[0])
+        return best[1]
 
 
 @register_model
