@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
+import fitkit
+from fitkit.fitting.fit import fit_curve
 from fitkit.models import get_model
 from fitkit.models.plasmon import SISPlasmonModel, sis_plasmon_model_conductance
 from fitkit.models.tunneling import sis_model_conductance
@@ -105,3 +109,16 @@ def test_one_sigma_coverage_of_g_z_and_delta(rng):
             hits[k] += int(err is not None and abs(res.params[k].value - TRUTH[k]) <= err)
     for k, h in hits.items():
         assert 0.55 <= h / n <= 0.80, f"{k}: coverage {h}/{n}"
+
+
+def test_bundled_ti3_spectrum_recovers_truth(sample_data):
+    """End to end on sample_data/tunnel_wires/Ti3.csv (loader -> fit_curve) against truth.json."""
+    folder = sample_data / "tunnel_wires"
+    truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+    sigma = truth["noise"]["sigma"]
+    sweep = fitkit.load(folder / "Ti3.csv")
+    rec = fit_curve(sweep, "sis_plasmon", weights=np.full(len(sweep.data), 1 / sigma))
+    want = truth["wires"]["Ti3"]
+    assert rec.success and 0.8 < rec.redchi < 1.25
+    for k in ("delta", "g_z", "g_n", "bias_offset"):
+        assert abs(rec.values[k] - want[k]) < 4 * rec.stderr[k], k
