@@ -527,7 +527,10 @@ def _broadened(spectrum: Callable[[NDArray], NDArray], energy: ArrayLike, edges:
     e_top = float(np.max(np.abs(e))) if e.size else 0.0
     # Window: the data plus the kernels' reach; smear() continues the grid with its edge values.
     e_max = max(e_top, 2.0 * max(edges)) + 12.0 * kt + 3.0 * v + 6.0 * s
-    grid, step = thermal.choose_grid(e_max, widths=(width, kt, v, s))
+    # Features much narrower than the narrowest smearing kernel need not be resolved point by point
+    # (cell averages at the edges carry their weight); this bounds the grid for Z >> 1 and Gamma -> 0.
+    kernel_width = min(x for x in (kt, v, s) if x > 0.0)
+    grid, step = thermal.choose_grid(e_max, widths=(max(width, 0.125 * kernel_width), kt, v, s))
     g = _grid_values(spectrum, grid, step, edges)
     if t > 0.0 or v > 0.0:
         g = thermal.smear(grid, g, t, v)
