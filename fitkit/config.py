@@ -46,6 +46,7 @@ __all__ = [
     "Sample",
     "load_config",
     "load_plugins",
+    "sample_column",
     "validate_config",
 ]
 
@@ -69,11 +70,12 @@ _JOB_KEYS = (
     "method",
     "from",
     "options",
+    "plot_against",
 )
 _INPUT_KEYS = ("files", "format", "options", "block_size", "sample_id_regex")
 _MODEL_KEYS = ("key", "prefix", "options")
 _PARAM_KEYS = ("value", "unit", "min", "max", "vary", "expr")
-_REPORT_KEYS = ("display_units", "plots", "formats")
+_REPORT_KEYS = ("display_units", "plots", "formats", "plot_against")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 # Sample-table columns whose quantity is known: a bare name or a unit of another quantity is an error.
@@ -290,6 +292,9 @@ class JobConfig:
         Names of jobs whose results this job reads (``from:``).
     options
         Kind-specific options (validated by the kind).
+    plot_against
+        Sample-table columns (``thickness_nm``) to plot this job's fitted quantities against
+        (default: ``report.plot_against``); report only, not part of the job digest.
     """
 
     name: str
@@ -304,6 +309,7 @@ class JobConfig:
     method: str = "leastsq"
     depends_on: tuple[str, ...] = ()
     options: Mapping[str, Any] = field(default_factory=FrozenDict)
+    plot_against: tuple[str, ...] = ()
 
     def overrides(self) -> dict[str, dict[str, Any]]:
         """Parameter overrides as ``name -> {value, min, max, vary, expr}``."""
@@ -324,6 +330,7 @@ class JobConfig:
             "method": self.method,
             "from": list(self.depends_on),
             "options": _plain(self.options),
+            "plot_against": list(self.plot_against),
         }
 
 
@@ -367,15 +374,25 @@ class Sample:
 
 @dataclass(frozen=True)
 class ReportConfig:
-    """Report settings: display units (quantity or parameter name -> unit), plots, formats."""
+    """Report settings: display units (quantity or parameter name -> unit), plots, formats.
+
+    ``plot_against`` names sample-table columns (``thickness_nm``) that every job's fitted
+    quantities are plotted against (a job's own ``plot_against`` replaces it).
+    """
 
     display_units: Mapping[str, str] = field(default_factory=FrozenDict)
     plots: bool = True
     formats: tuple[str, ...] = REPORT_FORMATS
+    plot_against: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict."""
-        return {"display_units": dict(self.display_units), "plots": self.plots, "formats": list(self.formats)}
+        return {
+            "display_units": dict(self.display_units),
+            "plots": self.plots,
+            "formats": list(self.formats),
+            "plot_against": list(self.plot_against),
+        }
 
 
 @dataclass(frozen=True)
@@ -638,6 +655,7 @@ def validate_config(raw: Any, base_dir: str | Path, *, source: str | Path | None
         plugins=tuple(plugins),
         source=Path(source) if source else None,
     )
+    _check_against(cfg, errs)
     # kind-specific checks need the whole config (e.g. the sample table for joins)
     from fitkit.pipeline.jobs import JOB_KINDS
 
@@ -1098,6 +1116,7 @@ def _parse_job(raw: Any, path: str, base: Path, errs: _Errors) -> JobConfig | No
     if not isinstance(options, Mapping):
         errs.add(f"{path}.options", "expected a mapping of kind-specific options")
         options = {}
+    against = _parse_against(raw.get("plot_against"), f"{path}.plot_against", errs)
     return JobConfig(
         name=str(name),
         kind=str(kind),
@@ -1111,6 +1130,7 @@ def _parse_job(raw: Any, path: str, base: Path, errs: _Errors) -> JobConfig | No
         method=method,
         depends_on=tuple(dep),
         options=_freeze(options),
+        plot_against=against,
     )
 
 
@@ -1204,4 +1224,49 @@ def _parse_report(raw: Any, jobs: list[JobConfig], errs: _Errors) -> ReportConfi
     if not isinstance(formats, list) or any(f not in REPORT_FORMATS for f in formats):
         errs.add("report.formats", f"{formats!r}: expected a list drawn from {list(REPORT_FORMATS)}")
         formats = list(REPORT_FORMATS)
-    return ReportConfig(display_units=FrozenDict(disp), plots=plots, formats=tuple(formats))
+    against = _parse_against(raw.get("plot_against"), "report.plot_against", errs)
+    return ReportConfig(
+        display_units=FrozenDict(disp), plots=plots, formats=tuple(formats), plot_against=against
+    )
+
+
+def _parse_against(raw: Any, path: str, errs: _Errors) -> tuple[str, ...]:
+    """``plot_against``: a sample column name or a list of them (checked against the table later)."""
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        errs.add(path, f"{raw!r}: expected a sample-table column name (e.g. thickness_nm) or a list of them")
+        return ()
+    return tuple(raw)
+
+
+def sample_column(samples: Iterable[Sample], name: str) -> str | None:
+    """The numeric sample-table column ``name`` refers to (exact column or bare quantity), or None.
+
+    ``"thickness_nm"`` and ``"thickness"`` both give ``"thickness_nm"`` when the table has it.
+    """
+    cols = list(dict.fromkeys(c for s in samples for c in s.values))
+    if name in cols:
+        return name
+    for c in cols:
+        try:
+            if _units.parse_column(c)[0] == name:
+                return c
+        except _units.UnitError:
+            continue
+    return None
+
+
+def _check_against(cfg: RunConfig, errs: _Errors) -> None:
+    items = [("report.plot_against", cfg.report.plot_against)]
+    items += [(f"jobs[{i}].plot_against", j.plot_against) for i, j in enumerate(cfg.jobs)]
+    cols = sorted({c for s in cfg.samples for c in s.values})
+    for path, names in items:
+        for k, name in enumerate(names):
+            where = f"{path}[{k}]" if len(names) > 1 else path
+            if not cfg.samples:
+                errs.add(where, f"'{name}' needs a sample table (samples:) with that column")
+            elif sample_column(cfg.samples, name) is None:
+                errs.add(where, f"'{name}' is not a numeric column of the sample table; columns are {cols}")

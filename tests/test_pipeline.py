@@ -128,7 +128,7 @@ def test_series_run_with_bad_inputs(tmp_path, rng):
     assert manifest["n_failed"] == 2 and len(manifest["inputs"]) == 7
     assert manifest["config"]["jobs"][0]["params"]["width"]["value"] == pytest.approx(0.1)
     html = (out / "index.html").read_text()
-    assert "X_garbage" in html and "5 fits succeeded, 2 failed" in html
+    assert "X_garbage" in html and "5 records succeeded, 2 failed" in html
     assert (out / "results.h5").is_file()
     assert not list(out.rglob("*.tmp"))
 
@@ -197,8 +197,8 @@ def test_blocks_and_transition_kind(tmp_path, rng):
     assert all(abs(r.values["t_c"] - truth[0][1]) < 5 * r.stderr["t_c"] for r in grid)
     tr = [r for r in s.records if r.meta["job"] == "tr"]
     assert len(tr) == 2 and all(r.model_key == "transition" for r in tr)
-    assert tr[1].derived["t_c50_K"] == pytest.approx(truth[1][1], abs=0.05)
-    assert tr[1].derived_units["t_c50_K"] == "K"
+    assert tr[1].derived["t_c50"] == pytest.approx(truth[1][1], abs=0.05)
+    assert tr[1].derived_units["t_c50"] == "K"
 
 
 def test_plots_and_fit_folders(tmp_path, rng):

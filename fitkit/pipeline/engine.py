@@ -97,6 +97,7 @@ def job_digest(cfg: RunConfig, job_name: str) -> str:
     digest and input hash can be reused.
     """
     d = cfg.job(job_name).to_dict()
+    d.pop("plot_against", None)  # report-only: changing it must not invalidate item files
     if d.get("inputs"):
         d["inputs"] = {k: v for k, v in d["inputs"].items() if k != "files"}
     text = json.dumps(

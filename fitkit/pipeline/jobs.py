@@ -10,8 +10,8 @@ A job kind is a :class:`JobKind` subclass registered with :func:`register_job_ki
 * :meth:`JobKind.finalize` runs after all items of the run, for job-level steps (joins, series fits
   across the results of other jobs given in ``from:``).
 
-Item-level kinds here: ``fit`` and ``transition``.  Job-level kinds: ``gap_temperature`` and
-``qps_join`` (they use :mod:`fitkit.analysis` when it is installed).
+Item-level kinds here: ``fit`` and ``transition``.  Job-level kinds: ``gap_temperature`` here,
+``qps_join`` and ``finkelstein`` in :mod:`fitkit.pipeline.series` (imported at the end of this module).
 """
 
 from __future__ import annotations
@@ -224,6 +224,20 @@ class JobKind:
         """Job-level step after all items (``results``: job name -> records); default none."""
         return []
 
+    def report_section(
+        self,
+        job: JobConfig,
+        cfg: RunConfig,
+        records: Sequence[FitRecord],
+        outdir: Path,
+        display_units: Mapping[str, str],
+    ) -> str:
+        """HTML for this job's part of ``index.html`` (series plots, tables); default none.
+
+        Figures go to ``outdir/series/<job>/`` and are referenced by relative paths.
+        """
+        return ""
+
 
 @register_job_kind
 class FitJob(JobKind):
@@ -377,7 +391,8 @@ def descriptor_record(
 ) -> FitRecord:
     """A record holding model-free numbers in ``derived`` (units from ``<name>_<unit>`` keys).
 
-    Keys ending in ``_stderr`` become ``derived_stderr``; non-numeric entries go into ``meta``.
+    A key ``t_c50_K`` becomes ``derived["t_c50"]`` with unit ``K`` (table column ``t_c50_K``);
+    keys ending in ``_stderr`` become ``derived_stderr``; non-numeric entries go into ``meta``.
     """
     from fitkit import units
 
@@ -394,14 +409,17 @@ def descriptor_record(
             other[k] = [float(x) for x in v] if isinstance(v, (list, tuple)) else v
             continue
         v = float(v)
-        if k.endswith("_stderr"):
-            dstd[k[: -len("_stderr")]] = v
-            continue
-        derived[k] = v
-        try:
-            dunits[k] = units.parse_column(k)[1]
+        std = k.endswith("_stderr")
+        base = k[: -len("_stderr")] if std else k
+        try:  # "t_c50_K" is stored as t_c50 [K], so table columns read t_c50_K, not t_c50_K_K
+            name, unit = units.parse_column(base)
         except units.UnitError:
-            dunits[k] = ""
+            name, unit = base, ""
+        if std:
+            dstd[name] = v
+            continue
+        derived[name] = v
+        dunits[name] = unit
     ok = any(math.isfinite(v) for v in derived.values())
     warn += [f"'{k}' is undefined (NaN)" for k, v in derived.items() if not math.isfinite(v)]
     return FitRecord(
@@ -554,7 +572,17 @@ class GapTemperatureJob(JobKind):
                 t, d, sigma = t[good], d[good], s[good]
             else:
                 sigma = None
-            meta = {"job": job.name, "item_id": key, "n_spectra": len(rows), "n_used": int(t.size)}
+            meta = {
+                "job": job.name,
+                "item_id": key,
+                "n_spectra": len(rows),
+                "n_used": int(t.size),
+                "points": {
+                    "temperature_K": t.tolist(),
+                    "delta_meV": d.tolist(),
+                    "delta_meV_stderr": (sigma.tolist() if sigma is not None else []),
+                },
+            }
             try:
                 fit = fit_gap_temperature(
                     t, d, sigma, t_c_guess=opts.get("t_c_guess"), delta0_guess=opts.get("delta0_guess")
@@ -585,3 +613,62 @@ class GapTemperatureJob(JobKind):
                 )
             )
         return out
+
+    def report_section(
+        self,
+        job: JobConfig,
+        cfg: RunConfig,
+        records: Sequence[FitRecord],
+        outdir: Path,
+        display_units: Mapping[str, str],
+    ) -> str:
+        """Delta(T) points with the fitted BCS curve, one figure per group: ``series/<job>/*.png``."""
+        import html
+        import io
+
+        from matplotlib.figure import Figure
+
+        from fitkit.physics.bcs import bcs_gap
+        from fitkit.report.writer import atomic_write_bytes
+
+        parts = []
+        for rec in records:
+            pts = rec.meta.get("points") or {}
+            t = np.asarray(pts.get("temperature_K", []), dtype=float)
+            if t.size == 0:
+                continue
+            d = np.asarray(pts.get("delta_meV", []), dtype=float)
+            s = np.asarray(pts.get("delta_meV_stderr") or [np.nan] * t.size, dtype=float)
+            fig = Figure(figsize=(5.6, 4.0), layout="constrained")
+            ax = fig.add_subplot()
+            ax.errorbar(
+                t, d, yerr=np.where(np.isfinite(s), s, 0.0), fmt="o", ms=4, capsize=2, label="fitted gaps"
+            )
+            if rec.success:
+                tt = np.linspace(0.0, 1.05 * max(float(t.max()), rec.values["t_c"]), 200)
+                ax.plot(
+                    tt,
+                    bcs_gap(tt, rec.values["t_c"], rec.values["delta0"]),
+                    "-",
+                    label=f"BCS: Δ0 = {rec.values['delta0']:.4g} meV, T_c = {rec.values['t_c']:.4g} K",
+                )
+            ax.set_xlabel("temperature (K)")
+            ax.set_ylabel("Δ (meV)")
+            ax.set_xlim(left=0.0)
+            ax.set_ylim(bottom=0.0)
+            ax.legend(fontsize="small")
+            ax.set_title(f"{job.name}: {rec.sample_id}")
+            rel = f"series/{job.name}/{safe_id(str(rec.sample_id or 'all'))}_gap_vs_T.png"
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=110)
+            atomic_write_bytes(outdir / rel, buf.getvalue())
+            e = html.escape
+            parts.append(
+                f"<figure style='display:inline-block'><a href='{e(rel)}'><img src='{e(rel)}'></a>"
+                f"<figcaption>{e(rec.sample_id)}: {e(rec.message)}</figcaption></figure>"
+            )
+        return "\n".join(parts)
+
+
+# job-level kinds across samples (qps_join, finkelstein) register themselves on import
+from fitkit.pipeline import series as _series  # noqa: E402, F401
