@@ -61,8 +61,8 @@ from scipy import special
 
 from fitkit.constants import K_B_MEV_PER_K
 from fitkit.physics.dos import dynes_dos_cell_average
-from fitkit.physics.thermal import THERMAL_CUTOFF, choose_grid, fermi, interp_on_grid, smear
-from fitkit.physics.tunneling import SIS_POINTS_PER_WIDTH, sis_current_from_dos, tunneling_grid
+from fitkit.physics.thermal import THERMAL_CUTOFF, choose_grid, fermi, interp_on_grid
+from fitkit.physics.tunneling import conductance_from_current, sis_current_from_dos, sis_grid
 
 __all__ = [
     "G_Z_EXACT_LIMIT",
@@ -423,23 +423,20 @@ def _wire_sis_on_grid(bias_max: float, delta: float, g_z: float, cutoff: float, 
         raise ValueError(f"sis_plasmon: {bad} must be finite and >= 0 (meV, mV rms)")
     if resolution not in ("fast", "reference"):
         raise ValueError(f"sis_plasmon: resolution must be 'fast' or 'reference', got {resolution!r}")
-    kt = K_B_MEV_PER_K * float(temperature)
-    e_max = 1.01 * (bias_max + THERMAL_CUTOFF * kt + np.sqrt(2.0) * float(v_mod_rms))
-    e_max += 0.05 * max(float(delta), float(delta_tip), 1e-3)
     g_sum = float(gamma_d) + float(gamma_tip)
-    if resolution == "reference" and g_sum > 0:
-        # grid rule of tunneling.sis_current/sis_conductance (kept identical so that 1/g_Z = 0 is sis)
-        grid, step = choose_grid(e_max, widths=(g_sum, kt, float(v_mod_rms)),
-                                 points_per_width=SIS_POINTS_PER_WIDTH)
-    elif resolution == "reference":
-        grid, step = tunneling_grid(e_max, (0.0,), temperature, v_mod_rms)
+    if resolution == "reference":
+        # the grid rule of tunneling.sis_current/sis_conductance, so that 1/g_Z = 0 is exactly sis
+        grid, step, resolved = sis_grid(bias_max, delta, delta_tip, g_sum, temperature, v_mod_rms)
     else:
+        kt = K_B_MEV_PER_K * float(temperature)
+        e_max = 1.01 * (bias_max + THERMAL_CUTOFF * kt + np.sqrt(2.0) * float(v_mod_rms))
+        e_max += 0.05 * max(float(delta), float(delta_tip), 1e-3)
         widths = (kt, float(v_mod_rms), max(float(gamma_tip), float(gamma_d)))
         grid, step = choose_grid(e_max, widths=widths, points_per_width=FAST_POINTS_PER_WIDTH)
+        resolved = max(g_sum, kt, float(v_mod_rms)) >= 4.0 * step
     nu_wire = wire_dos(grid, step, delta, g_z, cutoff, temperature, gamma_d=gamma_d)
     nu_tip = dynes_dos_cell_average(grid, step, delta_tip, gamma_tip)
     vgrid, cur = sis_current_from_dos(grid, step, nu_wire, nu_tip, temperature)
-    resolved = max(g_sum, kt, float(v_mod_rms)) >= 4.0 * step
     return vgrid, cur, step, resolved
 
 
@@ -613,13 +610,5 @@ u_T` the Dynes DOS of the electrode.
     vmax = float(np.max(np.abs(v))) if v.size else 0.0
     vgrid, cur, step, resolved = _wire_sis_on_grid(vmax, delta, g_z, cutoff, temperature, delta_tip,
                                                    gamma_tip, gamma_d, v_mod_rms, resolution)
-    if resolved:
-        p = np.pad(cur, 1, mode="edge")
-        cur = cur - (2.0 / 24.0) * (p[2:] - 2.0 * cur + p[:-2])
-    p = np.pad(cur, 2, mode="edge")
-    g = (-p[4:] + 8.0 * p[3:-1] - 8.0 * p[1:-3] + p[:-4]) / (12.0 * step)
-    g[:2] = g[2]
-    g[-2:] = g[-3]
-    if float(v_mod_rms) > 0:
-        g = smear(vgrid, g, 0.0, v_mod_rms, cell_averages=False, sharpen=resolved)
+    g = conductance_from_current(vgrid, cur, step, v_mod_rms, resolved)
     return interp_on_grid(vgrid, g, v)

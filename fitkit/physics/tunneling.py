@@ -44,6 +44,8 @@ from fitkit.physics.thermal import (
 __all__ = [
     "SINGULAR_POINTS_PER_WIDTH",
     "SIS_POINTS_PER_WIDTH",
+    "conductance_from_current",
+    "sis_grid",
     "nis_conductance",
     "sis_conductance",
     "sis_current",
@@ -243,26 +245,92 @@ def sis_current_from_dos(
     return m[keep] * h, full[keep]
 
 
-def _sis_on_grid(bias_max: float, delta: float, gamma: float, delta_tip: float, gamma_tip: float,
-                 temperature: float, v_mod_rms: float, extra: float
-                 ) -> tuple[NDArray[np.float64], NDArray[np.float64], float, bool]:
-    _check_nonneg("sis", delta=float(delta), gamma=float(gamma), delta_tip=float(delta_tip),
-                  gamma_tip=float(gamma_tip), temperature=float(temperature), v_mod_rms=float(v_mod_rms))
+def sis_grid(bias_max: float, delta: float, delta_tip: float, gamma_sum: float, temperature: float,
+             v_mod_rms: float = 0.0) -> tuple[NDArray[np.float64], float, bool]:
+    r"""Energy grid used for S-I-S currents up to ``bias_max`` (the grid rule of :func:`sis_current`).
+
+    Parameters
+    ----------
+    bias_max
+        Largest \|bias\| needed, mV.
+    delta, delta_tip
+        Sample and tip gaps, meV (they set a small margin).
+    gamma_sum
+        Sum of the two Dynes widths, meV: the sum- and difference-gap features have width
+        ~ Gamma + Gamma_T whatever T is, so the step follows it as well as k_B T and V_rms.
+    temperature
+        K.
+    v_mod_rms
+        Lock-in modulation, mV rms.
+
+    Returns
+    -------
+    grid, step, resolved
+        Uniform energy grid (meV), its step (meV), and whether the narrowest broadening is resolved
+        by at least 4 cells (then :func:`conductance_from_current` removes the O(h^2) blur).
+    """
     kt = K_B_MEV_PER_K * float(temperature)
-    e_max = 1.01 * (bias_max + THERMAL_CUTOFF * kt + np.sqrt(2.0) * float(v_mod_rms)) + extra
+    e_max = 1.01 * (bias_max + THERMAL_CUTOFF * kt + np.sqrt(2.0) * float(v_mod_rms))
     e_max += 0.05 * max(float(delta), float(delta_tip), 1e-3)
-    # The sum- and difference-gap features have width ~ Gamma + Gamma_T whatever T is (the two DOS
-    # peaks coincide), so the step follows Gamma + Gamma_T as well as k_B T and V_rms.
-    g_sum = float(gamma) + float(gamma_tip)
-    if g_sum > 0:
-        grid, step = choose_grid(e_max, widths=(g_sum, kt, float(v_mod_rms)),
+    if gamma_sum > 0:
+        grid, step = choose_grid(e_max, widths=(gamma_sum, kt, float(v_mod_rms)),
                                  points_per_width=SIS_POINTS_PER_WIDTH)
     else:
         grid, step = tunneling_grid(e_max, (0.0,), temperature, v_mod_rms)
+    resolved = max(gamma_sum, kt, float(v_mod_rms)) >= 4.0 * step
+    return grid, step, resolved
+
+
+def conductance_from_current(vgrid: NDArray[np.float64], current: NDArray[np.float64], step: float,
+                             v_mod_rms: float = 0.0, resolved: bool = True) -> NDArray[np.float64]:
+    r"""dI/dV on the bias grid from a current computed with cell-averaged DOS, then lock-in smeared.
+
+    The O(h^2) triangle blur of the cell-averaged correlation is removed when the broadening is
+    resolved, the derivative is the 4th-order central difference, and the lock-in kernel is applied
+    with :func:`~fitkit.physics.thermal.smear` at T = 0.
+
+    Parameters
+    ----------
+    vgrid
+        Uniform bias grid, mV (from :func:`sis_current_from_dos`).
+    current
+        :math:`I R_N` on that grid, mV.
+    step
+        Grid step, mV.
+    v_mod_rms
+        Lock-in modulation, mV rms.
+    resolved
+        Whether the broadening is resolved (see :func:`sis_grid`).
+
+    Returns
+    -------
+    numpy.ndarray
+        :math:`G/G_N` on ``vgrid``.
+    """
+    cur = current
+    if resolved:
+        p = np.pad(cur, 1, mode="edge")
+        cur = cur - (2.0 / 24.0) * (p[2:] - 2.0 * cur + p[:-2])
+    p = np.pad(cur, 2, mode="edge")
+    g = (-p[4:] + 8.0 * p[3:-1] - 8.0 * p[1:-3] + p[:-4]) / (12.0 * step)
+    # the padded edge values make the two outermost derivatives wrong; extend the interior instead
+    g[:2] = g[2]
+    g[-2:] = g[-3]
+    if float(v_mod_rms) > 0:
+        g = smear(vgrid, g, 0.0, v_mod_rms, cell_averages=False, sharpen=resolved)
+    return g
+
+
+def _sis_on_grid(bias_max: float, delta: float, gamma: float, delta_tip: float, gamma_tip: float,
+                 temperature: float, v_mod_rms: float
+                 ) -> tuple[NDArray[np.float64], NDArray[np.float64], float, bool]:
+    _check_nonneg("sis", delta=float(delta), gamma=float(gamma), delta_tip=float(delta_tip),
+                  gamma_tip=float(gamma_tip), temperature=float(temperature), v_mod_rms=float(v_mod_rms))
+    grid, step, resolved = sis_grid(bias_max, delta, delta_tip, float(gamma) + float(gamma_tip),
+                                    temperature, v_mod_rms)
     ns = dynes_dos_cell_average(grid, step, delta, gamma)
     nt = dynes_dos_cell_average(grid, step, delta_tip, gamma_tip)
     vgrid, cur = sis_current_from_dos(grid, step, ns, nt, temperature)
-    resolved = max(g_sum, kt, float(v_mod_rms)) >= 4.0 * step
     return vgrid, cur, step, resolved
 
 
@@ -314,7 +382,7 @@ def sis_current(
     """
     v = np.asarray(bias, dtype=float)
     vmax = float(np.max(np.abs(v))) if v.size else 0.0
-    vgrid, cur, _, _ = _sis_on_grid(vmax, delta, gamma, delta_tip, gamma_tip, temperature, 0.0, 0.0)
+    vgrid, cur, _, _ = _sis_on_grid(vmax, delta, gamma, delta_tip, gamma_tip, temperature, 0.0)
     return interp_on_grid(vgrid, cur, v)
 
 
@@ -372,15 +440,5 @@ def sis_conductance(
     v = np.asarray(bias, dtype=float)
     vmax = float(np.max(np.abs(v))) if v.size else 0.0
     vgrid, cur, step, resolved = _sis_on_grid(vmax, delta, gamma, delta_tip, gamma_tip, temperature,
-                                              v_mod_rms, 0.0)
-    if resolved:
-        p = np.pad(cur, 1, mode="edge")
-        cur = cur - (2.0 / 24.0) * (p[2:] - 2.0 * cur + p[:-2])
-    p = np.pad(cur, 2, mode="edge")
-    g = (-p[4:] + 8.0 * p[3:-1] - 8.0 * p[1:-3] + p[:-4]) / (12.0 * step)
-    # the padded edge values make the two outermost derivatives wrong; extend the interior instead
-    g[:2] = g[2]
-    g[-2:] = g[-3]
-    if float(v_mod_rms) > 0:
-        g = smear(vgrid, g, 0.0, v_mod_rms, cell_averages=False, sharpen=resolved)
-    return interp_on_grid(vgrid, g, v)
+                                              v_mod_rms)
+    return interp_on_grid(vgrid, conductance_from_current(vgrid, cur, step, v_mod_rms, resolved), v)
