@@ -146,7 +146,8 @@ def estimate_andreev_features(y: ArrayLike, bias: ArrayLike) -> dict[str, float]
     Returns
     -------
     dict
-        ``g_n`` (:func:`fitkit.models.guesses.high_bias_level`, data unit), ``bias_offset`` [mV]
+        ``g_n`` (:func:`fitkit.models.guesses.high_bias_level` divided by the gap tail
+        :math:`1 + 0.35\\,\\Delta^2/V^2`, data unit), ``bias_offset`` [mV]
         (midpoint of the two gap features), ``delta`` [meV] (half the distance between the
         outermost prominent peaks, or between the steepest descents when there is no peak),
         ``g0`` (normalised conductance at the offset), ``inner_peak`` [meV] (the innermost
@@ -197,6 +198,11 @@ def estimate_andreev_features(y: ArrayLike, bias: ArrayLike) -> dict[str, float]
     if abs(offset) > 0.25 * abs(delta):
         offset = 0.0
     delta = abs(delta) if delta != 0 else 0.1 * vmax
+    # the high-bias level still carries the BTK/DOS tail ~ 1 + (0.25..0.5) Delta^2/V^2
+    v_out = float(np.median(np.abs(v[np.abs(v) >= 0.85 * vmax])))
+    tail = 1.0 + 0.35 * (delta / v_out) ** 2 if v_out > 2.0 * delta else 1.0
+    g_n /= tail
+    gs = gs * tail
     g0 = float(np.interp(offset, v, gs))
     inner = [abs(x - offset) for x in (ip, im) if np.isfinite(x)]
     inner_peak = float(np.mean(inner)) if inner else np.nan
