@@ -1,0 +1,273 @@
+"""Job kind ``map``: parameter maps of grid spectroscopy (Nanonis ``.3ds``), block by block.
+
+Each input grid is split into items of ``inputs.block_size`` consecutive pixels (default 256,
+row-major flat index), so a killed run resumes per block and local or Dask workers share the
+blocks.  An item fits its block with :func:`fitkit.analysis.gridmap.fit_block` (serpentine
+warm starts that never leave the block, so the result does not depend on the backend) and
+returns one :class:`~fitkit.fitting.record.FitRecord` per pixel (``meta``: ``iy``, ``ix``,
+``start``).  :meth:`MapJob.finalize` assembles the maps of every grid, writes
+``maps/<job>/gap_map.png``, ``histogram.png`` and ``maps.h5`` (``maps/<job>/<file stem>/``
+when the job has several grids) and returns one summary record per grid (mean, spread and
+median of the mapped parameter, success fraction).
+
+Example job::
+
+    - name: gapmap
+      kind: map
+      inputs: {files: sample_data/grid_3ds/sc_grid.3ds, block_size: 64}
+      model: nis
+      params: {bias_offset: {value: 0.0}}
+      options: {channel: "LI Demod 1 X (A)", min_significance: 3}
+
+Options: ``channel`` (Nanonis or variable name of the conductance channel; default the first
+lock-in channel), ``warm_start`` (default true), ``use_metadata`` (fix ``temperature`` and
+``v_mod`` at the file's metadata unless ``params`` sets them; default true),
+``min_significance`` (pixels whose ``delta`` is below this many standard errors are failed;
+default 3), ``parameter`` (mapped parameter, default ``delta``), ``fast`` (default true).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from fitkit.analysis.gridmap import (
+    DEFAULT_BLOCK,
+    BlockFit,
+    assemble_maps,
+    blocks_of,
+    channel_unit,
+    fit_block,
+    map_summary,
+    metadata_overrides,
+    preprocess_spectra,
+    resolve_channel,
+    save_maps,
+)
+from fitkit.fitting.batch import CAPTURED_ERRORS, failed_record
+from fitkit.fitting.record import FitRecord
+from fitkit.pipeline.jobs import ItemTask, JobKind, descriptor_record, register_job_kind
+
+if TYPE_CHECKING:
+    from fitkit.config import JobConfig, RunConfig
+
+__all__ = ["MapJob", "maps_from_records"]
+
+_BOOL_OPTIONS = ("warm_start", "use_metadata", "fast")
+
+
+def _open(path: str | Path) -> Any:
+    from fitkit.io.nanonis_3ds import open_grid
+
+    return open_grid(path)
+
+
+def _channel(job: JobConfig) -> str | None:
+    ch = job.options.get("channel")
+    if ch is None and job.inputs is not None:
+        ch = job.inputs.options.get("channel")
+    return None if ch is None else str(ch)
+
+
+@register_job_kind
+class MapJob(JobKind):
+    """Fit every pixel of each ``.3ds`` grid and assemble parameter maps (``kind: map``)."""
+
+    name = "map"
+    description = "parameter maps of grid spectroscopy (.3ds): one warm-started fit per pixel"
+    needs_model = True
+    option_keys = ("channel", "warm_start", "use_metadata", "min_significance", "parameter", "fast")
+
+    def validate(self, job: JobConfig, cfg: RunConfig) -> list[tuple[str, str]]:
+        """Kind-specific problems: grid inputs, one model component, option types."""
+        out = super().validate(job, cfg)
+        if job.model is not None and len(job.model.components) != 1:
+            out.append(("model", "a 'map' job fits one model (no composite)"))
+        if job.inputs is not None:
+            for k, f in enumerate(job.inputs.files):
+                if f.path.suffix.lower() != ".3ds":
+                    out.append((f"inputs.files[{k}]", f"'{f.path.name}' is not a .3ds grid"))
+        for key in _BOOL_OPTIONS:
+            if key in job.options and not isinstance(job.options[key], bool):
+                out.append((f"options.{key}", f"{job.options[key]!r} is not true/false"))
+        ms = job.options.get("min_significance", 3.0)
+        if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not ms >= 0:
+            out.append(("options.min_significance", f"{ms!r} is not a number >= 0"))
+        if job.model is not None and "parameter" in job.options:
+            from fitkit.models import get_model
+
+            names = [s.name for s in get_model(job.model.components[0].key).param_specs]
+            if job.options["parameter"] not in names:
+                out.append(("options.parameter", f"{job.options['parameter']!r} is not one of {names}"))
+        return out
+
+    def _blocks(self, job: JobConfig, path: Path) -> list[tuple[int, int] | None]:
+        bs = (job.inputs.block_size if job.inputs else None) or DEFAULT_BLOCK
+        complete = int(_open(path).attrs["pixels_complete"])
+        return list(blocks_of(complete, bs)) or [(0, 0)]
+
+    def run_item(self, task: ItemTask) -> list[FitRecord]:
+        """Fit one block of pixels; one record per pixel (failed records for failed pixels)."""
+        job = task.job
+        p = task.payload
+        assert job.model is not None
+        comp = job.model.components[0]
+        sid = p.get("sample_id") or Path(p["path"]).stem
+        meta = {"job": job.name, "item_id": task.item_id}
+        try:
+            ds = _open(p["path"])
+            var = _channel(job)
+            var = resolve_channel(ds, var)
+            model = job.model.build()
+            overrides = job.overrides()
+            if job.options.get("use_metadata", True):
+                overrides = {**metadata_overrides(ds, model, overrides), **overrides}
+            start, stop = (int(v) for v in p["block"])
+            ny, nx = ds.sizes["y"], ds.sizes["x"]
+            bias = np.asarray(ds["bias_V"].values, dtype=float)
+            data = np.asarray(ds[var].data.reshape(ny * nx, bias.size)[start:stop], dtype=float)
+            y_unit = channel_unit(ds, var)
+            if job.preprocess:
+                data, bias, y_unit = preprocess_spectra(data, bias, list(job.preprocess), p["path"])
+            iy, ix = np.divmod(np.arange(start, stop), nx)
+            fit = fit_block(bias, data, model=model, params=overrides, iy=iy, ix=ix,
+                            warm_start=bool(job.options.get("warm_start", True)), x_range=job.x_range,
+                            method=job.method, fast=bool(job.options.get("fast", True)), y_unit=y_unit,
+                            min_significance=float(job.options.get("min_significance", 3.0)))
+        except CAPTURED_ERRORS as err:
+            if task.strict:
+                raise
+            return [failed_record(err, model_key=comp.key, sample_id=sid, source_path=p["path"],
+                                  config_digest=task.config_digest, meta=meta)]
+        return _records(fit, iy, ix, model_key=comp.key, sample_id=sid, source_path=p["path"],
+                        y_column=var, config_digest=task.config_digest, meta=meta)
+
+    def finalize(self, job: JobConfig, cfg: RunConfig, results: Mapping[str, list[FitRecord]],
+                 outdir: str | Path | None = None) -> list[FitRecord]:
+        """Assemble the maps of each grid, write them under ``outdir/maps/<job>/``, return summaries.
+
+        Parameters
+        ----------
+        job, cfg
+            The job and the run configuration.
+        results
+            Job name -> records (this job's per-pixel records are used).
+        outdir
+            Run folder; None: nothing is written (the summary records say so).
+
+        Returns
+        -------
+        list of FitRecord
+            One summary record per grid (``derived``: ``<parameter>_mean_<unit>`` and its
+            stderr, ``_sd_``, ``_median_``, ``success_fraction``, ``n_success``, ``n_measured``).
+        """
+        parameter = str(job.options.get("parameter", "delta"))
+        by_file: dict[str, list[FitRecord]] = {}
+        for r in results.get(job.name, ()):
+            if r.meta.get("item_id") == "_map" or "iy" not in r.meta:
+                continue
+            by_file.setdefault(r.source_path, []).append(r)
+        files = [str(f.path) for f in job.inputs.files] if job.inputs else sorted(by_file)
+        out: list[FitRecord] = []
+        for path in files:
+            stem = Path(path).stem
+            meta = {"job": job.name, "item_id": "_map", "file": stem}
+            try:
+                ds = _open(path)
+                maps = maps_from_records(by_file.get(path, []), ds.sizes["y"], ds.sizes["x"])
+                maps = maps.assign_coords({c: ds[c] for c in ("x_m", "y_m") if c in ds.coords})
+                maps.attrs.update({"model": job.model.key if job.model else "", "source_path": path,
+                                   "job": job.name, "block": (job.inputs.block_size or DEFAULT_BLOCK)
+                                   if job.inputs else DEFAULT_BLOCK,
+                                   "pixels_complete": int(ds.attrs.get("pixels_complete", 0))})
+                summary = map_summary(maps, parameter)
+                warn = []
+                if outdir is not None:
+                    folder = Path(outdir) / "maps" / job.name
+                    if len(files) > 1:
+                        folder = folder / stem
+                    save_maps(maps, folder, parameter=parameter)
+                    meta["maps_dir"] = str(folder)
+                else:
+                    warn.append("maps not written: no run folder given to finalize")
+            except (*CAPTURED_ERRORS,) as err:
+                out.append(failed_record(err, model_key=self.name, sample_id=stem, source_path=path,
+                                         meta=meta))
+                continue
+            rec = descriptor_record({**summary, "warnings": warn}, model_key=self.name, sample_id=stem,
+                                    source_path=path, meta=meta)
+            ok = math.isfinite(summary.get("success_fraction", math.nan)) and summary["n_success"] > 0
+            out.append(rec if ok else _failed_summary(rec))
+        return out
+
+
+def _failed_summary(rec: FitRecord) -> FitRecord:
+    import dataclasses
+
+    return dataclasses.replace(rec, success=False, message="no pixel of the map was fitted successfully")
+
+
+def _records(fit: BlockFit, iy: np.ndarray, ix: np.ndarray, *, model_key: str, sample_id: str,
+             source_path: str, y_column: str, config_digest: str, meta: Mapping[str, Any]) -> list[FitRecord]:
+    recs = []
+    nvary = sum(fit.vary.values())
+    for k in range(len(iy)):
+        values = {n: float(fit.values[k, j]) for j, n in enumerate(fit.names)}
+        stderr = {n: float(fit.stderr[k, j]) for j, n in enumerate(fit.names)}
+        recs.append(FitRecord(
+            model_key=model_key, sample_id=f"{sample_id}[{int(iy[k])},{int(ix[k])}]",
+            source_path=source_path, x_column="bias_V", y_column=y_column, values=values, stderr=stderr,
+            units=dict(fit.units), vary=dict(fit.vary), redchi=float(fit.redchi[k]),
+            chisqr=float(fit.chisqr[k]), nfev=int(fit.nfev[k]),
+            ndata=int(fit.ndata[k]) if fit.ndata is not None else 0, nvarys=nvary,
+            success=bool(fit.success[k]), message=fit.message[k],
+            warnings=(fit.message[k],) if fit.message[k] else (),
+            config_digest=config_digest,
+            meta={**dict(meta), "iy": int(iy[k]), "ix": int(ix[k]), "start": int(fit.start[k])},
+        ))
+    return recs
+
+
+def maps_from_records(records: list[FitRecord], ny: int, nx: int) -> Any:
+    """Rebuild the (y, x) maps of :func:`fitkit.analysis.gridmap.fit_grid` from per-pixel records.
+
+    Parameters
+    ----------
+    records
+        Per-pixel records of a ``map`` job (``meta`` with ``iy``, ``ix``, ``start``).
+    ny, nx
+        Grid size; pixels without a record are NaN / unsuccessful.
+
+    Returns
+    -------
+    xarray.Dataset
+        Maps with coordinates ``iy``, ``ix``.
+
+    Raises
+    ------
+    ValueError
+        If no record has parameter values.
+    """
+    ok = [r for r in records if r.values and "iy" in r.meta]
+    if not ok:
+        raise ValueError("no per-pixel fit results to assemble into maps")
+    names = tuple(ok[0].values)
+    fit = BlockFit(
+        names=names, units=dict(ok[0].units), vary=dict(ok[0].vary),
+        values=np.array([[r.values.get(n, math.nan) for n in names] for r in ok], dtype=float),
+        stderr=np.array([[r.stderr.get(n, math.nan) for n in names] for r in ok], dtype=float),
+        redchi=np.array([r.redchi for r in ok], dtype=float),
+        chisqr=np.array([r.chisqr for r in ok], dtype=float),
+        nfev=np.array([r.nfev for r in ok], dtype=np.int64),
+        success=np.array([r.success for r in ok], dtype=bool),
+        start=np.array([r.meta.get("start", 1) for r in ok], dtype=np.int8),
+        message=[r.message for r in ok],
+    )
+    iy = np.array([r.meta["iy"] for r in ok], dtype=np.int64)
+    ix = np.array([r.meta["ix"] for r in ok], dtype=np.int64)
+    ds = assemble_maps([fit], [(iy, ix)], ny, nx)
+    return ds.assign_coords({"iy": ("y", np.arange(ny)), "ix": ("x", np.arange(nx))})
