@@ -20,7 +20,8 @@ HERE = Path(__file__).resolve().parent
 
 
 def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"fitkit_generators.{name}", HERE / "generators" / f"{name}.py")
+    path = HERE / "generators" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"fitkit_generators.{name}", path)
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
     spec.loader.exec_module(module)
@@ -29,7 +30,8 @@ def _load(name: str):
 
 def main(argv: list[str] | None = None) -> int:
     """Run the named generators (default: all) and print the files they wrote."""
-    names = argv if argv else sorted(p.stem for p in (HERE / "generators").glob("*.py") if not p.stem.startswith("_"))
+    available = sorted(p.stem for p in (HERE / "generators").glob("*.py") if not p.stem.startswith("_"))
+    names = argv if argv else available
     for name in names:
         module = _load(name)
         paths = module.generate(HERE / name)

@@ -53,7 +53,8 @@ def record_from_result(result: lmfit.model.ModelResult, *, model_key: str, sweep
         values[name] = float(p.value)
         stderr[name] = float(p.stderr) if (p.stderr is not None and np.isfinite(p.stderr)) else math.nan
         vary[name] = bool(p.vary)
-        init[name] = float(result.init_values.get(name, p.value)) if hasattr(result, "init_values") else math.nan
+        init_map = getattr(result, "init_values", None)
+        init[name] = float(init_map.get(name, p.value)) if init_map is not None else math.nan
         span = (p.max - p.min) if (np.isfinite(p.min) and np.isfinite(p.max)) else max(abs(p.value), 1.0)
         tol = 1e-6 * max(span, 1e-12)
         hit = p.vary and ((np.isfinite(p.min) and abs(p.value - p.min) <= tol)
@@ -92,7 +93,8 @@ def record_from_result(result: lmfit.model.ModelResult, *, model_key: str, sweep
         success=success,
         message=str(result.message or ""),
         warnings=tuple(warn),
-        options={k: v for k, v in getattr(result.model, "opts", {}).items() if isinstance(v, (str, int, float, bool))},
+        options={k: v for k, v in getattr(result.model, "opts", {}).items()
+                 if isinstance(v, (str, int, float, bool))},
         meta={"extra": meta.get("extra", {}), "loader": meta.get("loader", "")},
         result=result,
     )
@@ -189,7 +191,8 @@ def fit_curve(
 
     start = model.eval(pars, **{xname: xv})
     if not np.all(np.isfinite(start)):
-        raise FitError(f"{where}: model '{getattr(model, 'key', model.name)}' is not finite at the start values")
+        name = getattr(model, "key", model.name)
+        raise FitError(f"{where}: model '{name}' is not finite at the start values")
 
     units: dict[str, str] = {}
     y_unit = y.rsplit("_", 1)[-1] if "_" in y else ""

@@ -99,5 +99,7 @@ def load(path: str | Path, format: str | None = None, **options: Any) -> Sweep |
     valid = loader_options(key)
     unknown = sorted(set(options) - set(valid))
     if unknown:
-        raise LoaderError(f"{p}: unknown option(s) {unknown} for format '{key}'; valid options are {sorted(valid)}")
+        raise LoaderError(
+            f"{p}: unknown option(s) {unknown} for format '{key}'; valid options are {sorted(valid)}"
+        )
     return LOADERS[key]().read(p, **options)

@@ -82,7 +82,9 @@ def apply_overrides(params: lmfit.Parameters, overrides: Mapping[str, Any] | Non
         if isinstance(spec, Mapping):
             bad = sorted(set(spec) - _OVERRIDE_KEYS)
             if bad:
-                problems.append(f"{where}.{name}: unknown key(s) {bad}; valid keys are {sorted(_OVERRIDE_KEYS)}")
+                problems.append(
+                    f"{where}.{name}: unknown key(s) {bad}; valid keys are {sorted(_OVERRIDE_KEYS)}"
+                )
                 continue
             if "min" in spec:
                 par.min = float(spec["min"])
@@ -138,12 +140,15 @@ class FitkitModel(lmfit.Model):
         unknown = sorted(set(options) - set(self.option_choices))
         if unknown:
             raise ConfigError(
-                f"model '{self.key}': unknown option(s) {unknown}; valid options are {sorted(self.option_choices)}"
+                f"model '{self.key}': unknown option(s) {unknown}; "
+                f"valid options are {sorted(self.option_choices)}"
             )
         for name, value in options.items():
             choices = self.option_choices[name]
             if choices and value not in choices:
-                raise ConfigError(f"model '{self.key}': option {name}={value!r} is not one of {list(choices)}")
+                raise ConfigError(
+                    f"model '{self.key}': option {name}={value!r} is not one of {list(choices)}"
+                )
         func = type(self).__dict__.get("model_function")
         if func is None:
             func = self.model_function

@@ -169,6 +169,11 @@ class SISPlasmonModel(FitkitModel):
     y_unit = DATA_UNIT
     param_specs = _SPECS
     option_choices = {"resolution": ("fast", "reference")}
+    report_notes = (
+        "Reconstructed model: P(E) of an ohmic plasmon environment Z/2 with an exponential cutoff; the "
+        "exponent 1/g_Z follows from the seed paper's normalisation, the cutoff shape is an assumption.",
+        "g_Z is strongly correlated with the cutoff hbar*omega_c: quote the cutoff with every g_Z.",
+    )
     model_function = staticmethod(sis_plasmon_model_conductance)
 
     def guess(self, data: np.ndarray, x: np.ndarray, **overrides: Any) -> lmfit.Parameters:
