@@ -413,9 +413,11 @@ def collective_gap_t0(energy: ArrayLike, delta: float, delta_col: float, gamma: 
     z2 = float(z) ** 2
     a_c, b_c = btk_coefficients(e_abs, delta_col, gamma, z)
     if form == "pm1":
-        n_d = dos.dynes_dos(e_abs, delta, gamma)
         al = float(alpha)
-        return (1.0 - al) * n_d + al * (1.0 + z2) * (1.0 + a_c - b_c)
+        andreev_part = al * (1.0 + z2) * (1.0 + a_c - b_c)
+        if al == 1.0:  # skip the DOS: 0 * inf at |E| = Delta for Gamma = 0
+            return andreev_part
+        return (1.0 - al) * dos.dynes_dos(e_abs, delta, gamma) + andreev_part
     a_s, b_s = btk_coefficients(e_abs, delta, gamma, z)
     if form == "pm3":
         return (1.0 + z2) * (2.0 * a_c + 1.0 - a_s - b_s)
@@ -586,8 +588,14 @@ def btk_conductance(energy: ArrayLike, delta: float, gamma: float, z: float, tem
     Notes
     -----
     With all three broadenings zero the exact :math:`T=0` values are returned (no grid).  The
-    grid step resolves :math:`\Gamma`, :math:`k_BT`, :math:`V_{rms}`, :math:`\sigma` and the
-    gap-edge peak width :math:`\Delta/2(1+2Z^2)^2` (as far as ``choose_grid`` allows).
+    grid step resolves :math:`k_BT`, :math:`V_{rms}`, :math:`\sigma` and the narrowest spectral
+    feature, :math:`\max(\Gamma, \Delta/4(1+2Z^2)^2)` (the gap-edge peak), but need not go below
+    1/8 of the narrowest smearing kernel; grid cells within 4 steps of a gap edge hold exact cell
+    averages (split at the edge, Gauss-Legendre after a square-root substitution), so
+    square-root cusps, jumps and 1/sqrt singularities at :math:`|E| = \Delta` cost no accuracy.
+    Measured: agreement with an adaptive ``quad`` of the same integral to better than 1e-4
+    relative (physics-note checks 13, 14, 16, 17 to their printed digits, 1e-4 at the
+    :math:`\Gamma = 0` gap edge).
 
     References
     ----------
@@ -725,8 +733,12 @@ def collective_gap_conductance(energy: ArrayLike, delta: float, delta_col: float
 
     Notes
     -----
-    ``pm1`` with :math:`\Gamma = 0` has the integrable BCS singularity at :math:`\Delta`; use
-    :math:`\Gamma > 0` or finite temperature with it.
+    ``pm1`` with :math:`\Gamma = 0` has the integrable BCS singularity at :math:`\Delta`; the grid
+    uses exact cell averages there, so finite temperature or smearing handles it.  With
+    :math:`\Gamma > 0`, ``pm2`` keeps its hard region edges at :math:`|E| = \Delta_{col}, \Delta`
+    (as specified in the physics note), so for :math:`Z \to \infty` it tends to the Dynes DOS *cut
+    to zero* for :math:`|E| < \Delta`, not to the full Dynes DOS (``pm3`` tends to the full one);
+    the difference is the Dynes tail below :math:`\Delta`, of width :math:`\sim\sqrt{\Delta\Gamma}`.
 
     References
     ----------

@@ -226,6 +226,7 @@ def test_quad_cross_check_random_parameters(rng):
         got = an.btk_conductance(v, delta, gamma, z, temperature)
         ref = np.array([_quad_reference(x, delta, gamma, z, temperature) for x in v])
         worst = max(worst, float(np.max(np.abs(got / ref - 1))))
+    print(f"quad agreement: Dynes-BTK {worst:.1e}")
     assert worst <= 1e-4
 
 
@@ -244,3 +245,61 @@ def test_scalar_and_validation():
         an.btk_conductance(0.3, 1.0, 0.01, 0.5, -1.0)
     with pytest.raises(ValueError, match="form"):
         an.collective_gap_t0(0.3, 1.0, 0.5, 0.01, 0.5, form="pm4")
+
+
+def _pm2_reference_point(e: float, delta: float, delta_col: float, gamma: float, z: float) -> float:
+    """PM-2 of physics note 7.2 written out region by region, from the BTK u0/v0 reference."""
+    e = abs(e)
+    if e >= delta:
+        return _btk_reference_point(e, delta, gamma, z)
+    w = e + 1j * gamma
+    om = np.sqrt(w * w - delta_col * delta_col)
+    u2 = 0.5 * (1 + om / w)
+    v2 = 1 - u2
+    g = u2 + z * z * (u2 - v2)
+    a = abs(u2 * v2) / abs(g) ** 2
+    b = abs(u2 - v2) ** 2 * z * z * (1 + z * z) / abs(g) ** 2 if e < delta_col else 1 - a
+    return (1 + z * z) * (1 + a - b)
+
+
+def _piecewise_btk(e: float, delta: float, z: float) -> float:
+    e, c = abs(e), 1 + 2 * z * z
+    if e < delta:
+        a = delta**2 / (e * e + (delta**2 - e * e) * c * c)
+        b = 1 - a
+    else:
+        eps = e / np.sqrt(e * e - delta**2)
+        a = (eps**2 - 1) / (eps + c) ** 2
+        b = 4 * z * z * (1 + z * z) / (eps + c) ** 2
+    return (1 + z * z) * (1 + a - b)
+
+
+def _quad_thermal(func, v: float, kt: float, breaks: tuple[float, ...]) -> float:
+    lo, hi = v - 40 * kt, v + 40 * kt
+    pts = sorted({lo, hi, *(p for p in breaks if lo < p < hi)})
+    total = 0.0
+    for a, b in zip(pts[:-1], pts[1:], strict=True):
+        total += integrate.quad(lambda e: func(e) / (4 * kt * np.cosh((e - v) / (2 * kt)) ** 2), a, b,
+                                limit=300, epsabs=1e-12, epsrel=1e-11)[0]
+    return total
+
+
+def test_quad_cross_check_gamma_zero_and_pm2(rng):
+    worst_btk, worst_pm2 = 0.0, 0.0
+    for _ in range(3):
+        delta, z = rng.uniform(0.4, 1.2), rng.uniform(0.0, 1.5)
+        t = rng.uniform(0.05, 0.2) * delta / K_B_MEV_PER_K
+        kt = K_B_MEV_PER_K * t
+        v = rng.uniform(-2 * delta, 2 * delta, 4)
+        got = an.btk_conductance(v, delta, 0.0, z, t)
+        ref = [_quad_thermal(lambda e, d=delta, zz=z: _piecewise_btk(e, d, zz), x, kt, (-delta, delta))
+               for x in v]
+        worst_btk = max(worst_btk, float(np.max(np.abs(got / np.array(ref) - 1))))
+        dcol, gam = rng.uniform(0.2, 0.6) * delta, rng.uniform(0.005, 0.03) * delta
+        got = an.collective_gap_conductance(v, delta, dcol, gam, z, t)
+        ref = [_quad_thermal(lambda e, d=delta, dc=dcol, g=gam, zz=z: _pm2_reference_point(e, d, dc, g, zz),
+                             x, kt, (-delta, -dcol, dcol, delta)) for x in v]
+        worst_pm2 = max(worst_pm2, float(np.max(np.abs(got / np.array(ref) - 1))))
+    print(f"quad agreement: BTK Gamma=0 {worst_btk:.1e}, PM-2 {worst_pm2:.1e}")
+    assert worst_btk <= 1e-4
+    assert worst_pm2 <= 1e-4
