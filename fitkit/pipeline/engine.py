@@ -312,10 +312,8 @@ def run(
         by_job.setdefault(str(r.meta.get("job", "")), []).append(r)
     for job in config.jobs:
         kind = JOB_KINDS[job.kind]
-        if kind.item_level:
-            continue
         try:
-            recs = kind.finalize(job, config, by_job)
+            recs = kind.finalize(job, config, by_job, outdir=out)
         except FitkitError as err:
             if fail_fast:
                 raise
@@ -323,7 +321,8 @@ def run(
 
             recs = [failed_record(err, model_key=job.kind, config_digest=job_digest(config, job.name))]
         recs = [_tag(r, job.name) for r in recs]
-        by_job[job.name] = recs
+        # item-level kinds keep their item records and may add summaries after them
+        by_job[job.name] = [*by_job.get(job.name, []), *recs] if kind.item_level else recs
         ordered.extend(recs)
 
     failures = tuple(

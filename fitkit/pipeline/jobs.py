@@ -7,8 +7,10 @@ A job kind is a :class:`JobKind` subclass registered with :func:`register_job_ki
   of curves of a multi-curve file such as a grid);
 * :meth:`JobKind.run_item` computes one item (it runs in a worker process: it receives only
   picklable data and returns plain :class:`FitRecord` objects);
-* :meth:`JobKind.finalize` runs after all items of the run, for job-level steps (joins, series fits
-  across the results of other jobs given in ``from:``).
+* :meth:`JobKind.finalize` runs after all items of the run, for every job in config order: job-level
+  steps (joins, series fits across the results of other jobs given in ``from:``) and item-level
+  summaries (maps); it receives the run folder (``outdir``) for files it writes itself;
+* :meth:`JobKind.report_section` returns the job's own HTML for ``index.html`` (series figures).
 
 Item-level kinds here: ``fit`` and ``transition``.  Job-level kinds: ``gap_temperature`` here,
 ``qps_join`` and ``finkelstein`` in :mod:`fitkit.pipeline.series` (imported at the end of this module).
@@ -219,9 +221,20 @@ class JobKind:
         raise NotImplementedError
 
     def finalize(
-        self, job: JobConfig, cfg: RunConfig, results: Mapping[str, list[FitRecord]]
+        self,
+        job: JobConfig,
+        cfg: RunConfig,
+        results: Mapping[str, list[FitRecord]],
+        outdir: str | os.PathLike[str] | None = None,
     ) -> list[FitRecord]:
-        """Job-level step after all items (``results``: job name -> records); default none."""
+        """Step after all items of the run; default none.
+
+        Called for every job, in config order, after all items: job-level kinds compute their
+        records here (joins, series fits), item-level kinds may add summary records (e.g. maps
+        assembled from per-pixel records).  ``results`` maps job name -> records (items, then
+        the records of earlier finalize steps); ``outdir`` is the run folder, for files the
+        kind writes itself (e.g. ``maps/<job>/``); None when nothing should be written.
+        """
         return []
 
     def report_section(
@@ -545,7 +558,11 @@ class GapTemperatureJob(JobKind):
         return out
 
     def finalize(
-        self, job: JobConfig, cfg: RunConfig, results: Mapping[str, list[FitRecord]]
+        self,
+        job: JobConfig,
+        cfg: RunConfig,
+        results: Mapping[str, list[FitRecord]],
+        outdir: str | os.PathLike[str] | None = None,
     ) -> list[FitRecord]:
         from fitkit.analysis.gap_temperature import fit_gap_temperature
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import html
 import io
 import math
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,9 +73,10 @@ def find_quantity(rec: FitRecord, name: str) -> tuple[float, float, str] | None:
     tuple or None
         Value and standard error (NaN when unknown) in ``unit``.
     """
-    for n, v in rec.values.items():
-        if _param_root(n, name):
-            return float(v), float(rec.stderr.get(n, math.nan)), rec.units.get(n, "")
+    # an exact name first: "xi" must not pick up "g_xi" as a prefixed "xi"
+    hits = [n for n in rec.values if n == name] or [n for n in rec.values if _param_root(n, name)]
+    for n in hits:
+        return float(rec.values[n]), float(rec.stderr.get(n, math.nan)), rec.units.get(n, "")
     for n, v in rec.derived.items():
         unit = rec.derived_units.get(n, "")
         if n == name or (unit and n == f"{name}_{unit}"):
@@ -214,7 +216,11 @@ class QpsJoinJob(JobKind):
         return out
 
     def finalize(
-        self, job: JobConfig, cfg: RunConfig, results: Mapping[str, list[FitRecord]]
+        self,
+        job: JobConfig,
+        cfg: RunConfig,
+        results: Mapping[str, list[FitRecord]],
+        outdir: str | os.PathLike[str] | None = None,
     ) -> list[FitRecord]:
         from fitkit.physics.wire import qps_length_with_error, qps_regime
 
@@ -593,7 +599,11 @@ class FinkelsteinJob(JobKind):
         return out
 
     def finalize(
-        self, job: JobConfig, cfg: RunConfig, results: Mapping[str, list[FitRecord]]
+        self,
+        job: JobConfig,
+        cfg: RunConfig,
+        results: Mapping[str, list[FitRecord]],
+        outdir: str | os.PathLike[str] | None = None,
     ) -> list[FitRecord]:
         opts = dict(job.options)
         tname = str(opts.get("t_c", "t_c50"))
