@@ -3,9 +3,9 @@ r"""Job-level kinds that join or fit results across samples: ``qps_join`` and ``
 * ``qps_join`` (``from: [rt_job, spectra_job]``): per sample, :math:`g_\xi` from a phase-slip fit
   and :math:`g_Z` from a ``sis_plasmon`` fit give the QPS correlation length
   :math:`L_c = \xi\exp[(a g_\xi-\ln b)/(2-g_Z/8)]` with its propagated error
-  (:func:`fitkit.physics.wire.qps_length_with_error`) and the regime of the wire
-  (:func:`fitkit.physics.wire.qps_regime`).  A sample missing either partner becomes a failed
-  record; the run goes on.
+  (:func:`fitkit.analysis.qps.qps_join`, i.e. :func:`fitkit.physics.wire.qps_length_with_error`)
+  and the regime of the wire (:func:`fitkit.physics.wire.qps_regime`, also at L_c +- sigma).
+  A sample missing either partner becomes a failed record; the run goes on.
 * ``finkelstein`` (``from: [transition_or_fit_job]``): one fit of Finkel'stein's
   :math:`T_c(R_\square)` (:func:`fitkit.physics.films.finkelstein_tc`, free :math:`T_{c0}` and
   :math:`\gamma = \ln(\hbar/k_BT_{c0}\tau)`) across the films of the sample table.
@@ -171,6 +171,54 @@ def _fmt(value: float, err: float, unit: str, display_units: Mapping[str, str]) 
 
 
 # ------------------------------------------------------------------------------------------ qps_join
+def _qps(
+    g_xi: float,
+    g_xi_err: float,
+    g_z: float,
+    g_z_err: float,
+    xi_nm: float,
+    length_nm: float,
+    a: float,
+    b: float,
+    factor: float,
+    sample_id: str,
+) -> dict[str, Any]:
+    """L_c, its error, ln L_c and the regime: :func:`fitkit.analysis.qps.qps_join` when available.
+
+    The fallback computes the same numbers with :mod:`fitkit.physics.wire` directly.
+    """
+    try:
+        from fitkit.analysis.qps import qps_join
+    except ImportError:
+        qps_join = None
+    if qps_join is not None:
+        res = qps_join(
+            g_xi, g_xi_err, g_z, g_z_err, xi_nm, length_nm, a=a, b=b, factor=factor, sample_id=sample_id
+        )
+        return {
+            k: getattr(res, k)
+            for k in ("l_c_nm", "l_c_err_nm", "ln_l_c", "ln_l_c_err", "regime", "regime_lc_minus")
+        } | {"regime_lc_plus": res.regime_lc_plus, "warnings": tuple(res.warnings)}
+    from fitkit.physics.wire import qps_length_with_error, qps_regime
+
+    lc, err = (float(x) for x in qps_length_with_error(g_xi, g_xi_err, g_z, g_z_err, xi_nm, a, b))
+    regime = qps_regime(length_nm, lc, factor)
+    finite = math.isfinite(lc)
+    warn = ()
+    if finite and err > 0.3 * lc:
+        warn = (f"relative error of L_c is {err / lc:.2f} (> 0.3): the interval is skewed; quote ln_l_c",)
+    return {
+        "l_c_nm": lc,
+        "l_c_err_nm": err,
+        "ln_l_c": math.log(lc) if finite else math.inf,
+        "ln_l_c_err": err / lc if finite else math.nan,
+        "regime": regime,
+        "regime_lc_minus": regime,
+        "regime_lc_plus": regime,
+        "warnings": warn,
+    }
+
+
 @register_job_kind
 class QpsJoinJob(JobKind):
     r"""QPS correlation length per sample from a phase-slip fit and a plasmon fit (``kind: qps_join``).
@@ -222,8 +270,6 @@ class QpsJoinJob(JobKind):
         results: Mapping[str, list[FitRecord]],
         outdir: str | os.PathLike[str] | None = None,
     ) -> list[FitRecord]:
-        from fitkit.physics.wire import qps_length_with_error, qps_regime
-
         opts = dict(job.options)
         gx_name, gz_name = str(opts.get("g_xi", "g_xi")), str(opts.get("g_z", "g_z"))
         a = float(opts.get("a", 1.0))
@@ -279,8 +325,6 @@ class QpsJoinJob(JobKind):
                         a,
                         factor,
                         meta,
-                        qps_length_with_error,
-                        qps_regime,
                     )
                 )
             except (*CAPTURED_ERRORS, KeyError) as err:
@@ -298,8 +342,6 @@ class QpsJoinJob(JobKind):
         a: float,
         factor: float,
         meta: dict[str, Any],
-        length_with_error: Any,
-        regime_of: Any,
     ) -> FitRecord:
         warnings: list[str] = []
         parts = {}
@@ -340,12 +382,14 @@ class QpsJoinJob(JobKind):
             q = find_quantity(ps, "b")
             b, sources["b"] = (q[0], f"{ps.model_key} fit") if q is not None else (1.0, "default")
         (gx, gx_e), (gz, gz_e) = parts["g_xi"], parts["g_z"]
-        l_c, l_c_e = (float(x) for x in length_with_error(gx, gx_e, gz, gz_e, lengths["xi"], a, b))
-        regime = regime_of(lengths["length"], l_c, factor) if l_c > 0 else "insulating"
+        res = _qps(gx, gx_e, gz, gz_e, lengths["xi"], lengths["length"], a, b, factor, sid)
+        l_c, l_c_e, regime = res["l_c_nm"], res["l_c_err_nm"], res["regime"]
+        warnings += list(res["warnings"])
         ratio = lengths["length"] / l_c
         ratio_e = ratio * l_c_e / l_c if math.isfinite(l_c) else 0.0
         meta.update(
             regime=regime,
+            regime_range=[res["regime_lc_minus"], res["regime_lc_plus"]],
             a=a,
             b=b,
             regime_factor=factor,
@@ -359,11 +403,6 @@ class QpsJoinJob(JobKind):
             f"{regime}: L = {lengths['length'] / 1e3:.4g} um, L_c = {l_c / 1e3:.4g} um "
             f"(+- {l_c_e / 1e3:.2g} um)"
         )
-        if math.isfinite(l_c) and l_c_e > 0.3 * l_c:
-            warnings.append(
-                f"relative error of L_c is {l_c_e / l_c:.0%}; linear propagation through the "
-                "exponential is then poor (quote ln L_c)"
-            )
         return FitRecord(
             model_key=self.name,
             sample_id=sid,
@@ -377,8 +416,15 @@ class QpsJoinJob(JobKind):
                 "xi": lengths["xi"],
                 "length": lengths["length"],
                 "length_over_l_c": ratio,
+                "ln_l_c": res["ln_l_c"],
             },
-            derived_stderr={"l_c": l_c_e, "g_xi": gx_e, "g_z": gz_e, "length_over_l_c": ratio_e},
+            derived_stderr={
+                "l_c": l_c_e,
+                "g_xi": gx_e,
+                "g_z": gz_e,
+                "length_over_l_c": ratio_e,
+                "ln_l_c": res["ln_l_c_err"],
+            },
             derived_units={
                 "l_c": "nm",
                 "g_xi": "1",
@@ -386,6 +432,7 @@ class QpsJoinJob(JobKind):
                 "xi": "nm",
                 "length": "nm",
                 "length_over_l_c": "1",
+                "ln_l_c": "1",
             },
             success=True,
             message=msg,
