@@ -18,6 +18,7 @@ Item-level kinds here: ``fit`` and ``transition``.  Job-level kinds: ``gap_tempe
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import math
@@ -306,6 +307,12 @@ class FitJob(JobKind):
 
             for k, (rec, sw) in enumerate(zip(recs, sweeps, strict=False)):
                 sub = Path(task.fits_dir) if len(recs) == 1 else Path(task.fits_dir) / f"{k:04d}"
+                if job.preprocess and rec.success:
+                    # the figure must show the data that were fitted (e.g. dIdV_norm made by normalize)
+                    from fitkit.preprocess import apply_steps
+
+                    with contextlib.suppress(*CAPTURED_ERRORS):
+                        sw = apply_steps(sw, list(job.preprocess))
                 write_fit_folder(rec, sw, sub, task.display_units)
         return [dataclasses.replace(r, result=None) for r in recs]
 
