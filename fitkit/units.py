@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from fitkit.constants import G0_S
 from fitkit.errors import FitkitError
 
 __all__ = [
@@ -74,6 +75,7 @@ _UNIT_LIST: tuple[Unit, ...] = (
     Unit("mS", "conductance", 1e-3, "mS"),
     Unit("uS", "conductance", 1e-6, "µS"),
     Unit("nS", "conductance", 1e-9, "nS"),
+    Unit("G0", "conductance", G0_S, "2e²/h"),  # conductance quantum (contact conductances)
     Unit("ohm", "resistance", 1.0, "Ω"),
     Unit("kohm", "resistance", 1e3, "kΩ"),
     Unit("Mohm", "resistance", 1e6, "MΩ"),
