@@ -326,6 +326,9 @@ def test_gap_temperature_job_level_step(tmp_path, rng):
     assert len(out) == 1 and out[0].success and out[0].sample_id == "S1"
     assert out[0].values["t_c"] == pytest.approx(t_c, rel=0.02)
     assert out[0].values["delta0"] == pytest.approx(delta0, rel=0.02)
+    assert out[0].meta["points"]["temperature_K"] == pytest.approx(list(temps))
+    html = JOB_KINDS["gap_temperature"].report_section(cfg.job("gap_t"), cfg, out, tmp_path / "o", {})
+    assert "series/gap_t/S1_gap_vs_T.png" in html and (tmp_path / "o/series/gap_t/S1_gap_vs_T.png").is_file()
     bad = load_config(tmp_path / "run.yaml")  # wrong parameter name is caught at validation
     (tmp_path / "run.yaml").write_text(GAP.replace("temperature: meta", "delta: gap"))
     with pytest.raises(

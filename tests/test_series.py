@@ -139,6 +139,44 @@ def test_qps_join_gz_at_sit_is_superconducting_and_repeats_are_combined():
 
 
 # ------------------------------------------------------------------------------------------ finkelstein
+def test_finkelstein_takes_t_zero_or_a_fit_parameter_in_any_temperature_unit():
+    samples = [
+        Sample(f"F{k}", FrozenDict({"r_sq_ohm_per_sq": r})) for k, r in enumerate((300.0, 1000.0, 2000.0))
+    ]
+    tc = finkelstein_tc(np.array([300.0, 1000.0, 2000.0]), 3.0, 6.0)
+    desc = [
+        FitRecord(
+            "transition",
+            sample_id=s.id,
+            derived={"t_zero": 1e3 * t},
+            derived_stderr={"t_zero": 1.0},
+            derived_units={"t_zero": "mK"},
+            success=True,
+            meta={"job": "rt", "item_id": s.id},
+        )
+        for s, t in zip(samples, tc, strict=True)
+    ]
+    fits = [
+        FitRecord(
+            "phase_slip_gz",
+            sample_id=s.id,
+            values={"t_c": t},
+            stderr={"t_c": 0.001},
+            units={"t_c": "K"},
+            vary={"t_c": True},
+            success=True,
+            meta={"job": "rt", "item_id": s.id},
+        )
+        for s, t in zip(samples, tc, strict=True)
+    ]
+    for recs, name in ((desc, "t_zero_K"), (desc, "t_zero"), (fits, "t_c")):
+        job = JobConfig(name="law", kind="finkelstein", depends_on=("rt",), options=FrozenDict({"t_c": name}))
+        cfg = RunConfig(1, "t", Path("."), (JobConfig(name="rt", kind="fit"), job), tuple(samples))
+        (rec,) = JOB_KINDS["finkelstein"].finalize(job, cfg, {"rt": recs})
+        assert rec.success and rec.values["t_c0"] == pytest.approx(3.0, rel=1e-5), (name, rec.message)
+        assert [p["t_c_K"] for p in rec.meta["points"]] == pytest.approx(list(tc))
+
+
 def test_fit_finkelstein_exact_and_coverage(rng):
     r = np.array([300.0, 600.0, 1000.0, 1500.0, 2000.0])
     fit = fit_finkelstein(r, finkelstein_tc(r, 3.0, 6.0), None)
@@ -216,6 +254,9 @@ def test_series_config_errors(tmp_path, sample_data):
     msg = str(info.value)
     assert "jobs[0].plot_against: 'width_nm' is not a numeric column of the sample table" in msg
     assert "jobs[1].options.errors: expected 'absolute' or 'scaled'" in msg
+    (tmp_path / "c.yaml").write_text(FILM_CONFIG.replace("{t_c: t_c50}", "{t_c: t_half}"))
+    with pytest.raises(ConfigError, match=r"jobs\[1\]\.options\.t_c: 't_half' is not a temperature"):
+        load_config(tmp_path / "c.yaml")
     (tmp_path / "b.yaml").write_text(FILM_CONFIG.replace("samples: {csv: films/samples.csv}\n", ""))
     with pytest.raises(ConfigError, match=r"jobs\[1\]\.kind: kind 'finkelstein' needs a sample table"):
         load_config(tmp_path / "b.yaml")

@@ -523,7 +523,7 @@ def _index_html(
             "<h2 id='failures'>Failures</h2><table><tr><th>job</th><th>item</th><th>sample</th>"
             "<th>source</th><th>message</th></tr>"
         )
-        for r in failed:
+        for r in failed[:MAX_PLOT_POINTS]:
             parts.append(
                 f"<tr class='failed'><td>{e(str(r.meta.get('job', '')))}</td>"
                 f"<td>{e(str(r.meta.get('item_id', '')))}</td><td>{e(r.sample_id)}</td>"
@@ -531,6 +531,9 @@ def _index_html(
                 f"<td>{e(r.message)}</td></tr>"
             )
         parts.append("</table>")
+        if len(failed) > MAX_PLOT_POINTS:
+            n_more = len(failed) - MAX_PLOT_POINTS
+            parts.append(f"<p class='muted'>{n_more} more failures in results.csv.</p>")
     for job in cfg.jobs:
         rs = [r for r in records if r.meta.get("job") == job.name]
         parts.append(

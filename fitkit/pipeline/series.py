@@ -59,7 +59,7 @@ def find_quantity(rec: FitRecord, name: str) -> tuple[float, float, str] | None:
 
     ``name`` matches a parameter by its root (``"t_c"`` matches ``t_c`` and ``w1_t_c``), or a
     derived quantity by its full name or its ``<name>_<unit>`` column (``"t_c50"`` matches
-    ``t_c50_K``).
+    ``t_c50`` stored in K, and so does ``"t_c50_K"``).
 
     Parameters
     ----------
@@ -77,9 +77,13 @@ def find_quantity(rec: FitRecord, name: str) -> tuple[float, float, str] | None:
     hits = [n for n in rec.values if n == name] or [n for n in rec.values if _param_root(n, name)]
     for n in hits:
         return float(rec.values[n]), float(rec.stderr.get(n, math.nan)), rec.units.get(n, "")
+    try:  # "t_zero_K" names the quantity t_zero (stored in any temperature unit)
+        root = _units.parse_column(name)[0]
+    except _units.UnitError:
+        root = name
     for n, v in rec.derived.items():
         unit = rec.derived_units.get(n, "")
-        if n == name or (unit and n == f"{name}_{unit}"):
+        if n in (name, root) or (unit and n == f"{name}_{unit}"):
             return float(v), float(rec.derived_stderr.get(n, math.nan)), unit
     return None
 
@@ -639,6 +643,19 @@ class FinkelsteinJob(JobKind):
             out.append(
                 ("options.r_sq", f"no sample has a '{q}' column (e.g. {q}_ohm_per_sq); columns are {cols}")
             )
+        tname = str(job.options.get("t_c", "t_c50"))
+        for dep in job.depends_on:
+            src = next((j for j in cfg.jobs if j.name == dep), None)
+            if src is not None and src.kind == "transition":
+                known = ("t_c50", "t_zero", "t_onset", "t_10")
+                if tname not in known and tname not in [f"{k}_K" for k in known]:
+                    out.append(
+                        (
+                            "options.t_c",
+                            f"'{tname}' is not a temperature of the transition job '{dep}'; "
+                            f"expected one of {list(known)}",
+                        )
+                    )
         for key in ("t_c0_guess", "gamma_guess"):
             v = job.options.get(key)
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0):
