@@ -260,3 +260,28 @@ def test_series_config_errors(tmp_path, sample_data):
     (tmp_path / "b.yaml").write_text(FILM_CONFIG.replace("samples: {csv: films/samples.csv}\n", ""))
     with pytest.raises(ConfigError, match=r"jobs\[1\]\.kind: kind 'finkelstein' needs a sample table"):
         load_config(tmp_path / "b.yaml")
+
+
+def test_an_unexpected_error_in_a_series_step_is_a_failed_record(tmp_path, sample_data, monkeypatch):
+    from fitkit.pipeline.jobs import JobKind
+
+    class Boom(JobKind):
+        name = "boom"
+        needs_inputs = False
+        needs_from = True
+        item_level = False
+
+        def finalize(self, job, cfg, results, outdir=None):
+            raise ZeroDivisionError("division by zero in a series step")
+
+    monkeypatch.setitem(JOB_KINDS, "boom", Boom())
+    shutil.copy(sample_data / "film_series" / "F1.csv", tmp_path / "F1.csv")
+    (tmp_path / "r.yaml").write_text(
+        "schema_version: 1\njobs:\n"
+        "  - {name: rt, kind: transition, inputs: {files: F1.csv}, options: {n_boot: 0}}\n"
+        "  - {name: b, kind: boom, from: rt}\n"
+    )
+    s = run(load_config(tmp_path / "r.yaml"), tmp_path / "out", workers=1, progress=False)
+    assert (s.n_ok, s.n_failed) == (1, 1) and s.failures[0].job == "b"
+    assert s.failures[0].message == "ZeroDivisionError: division by zero in a series step"
+    assert "ZeroDivisionError" in (tmp_path / "out" / "index.html").read_text()

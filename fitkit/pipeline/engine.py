@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from fitkit.config import RunConfig, load_plugins
-from fitkit.errors import FitkitError
+from fitkit.fitting.batch import CAPTURED_ERRORS
 from fitkit.fitting.record import FitRecord
 from fitkit.pipeline.jobs import ITEM_SCHEMA, JOB_KINDS, ItemTask, file_hash, run_item
 from fitkit.pipeline.output import atomic_write_json, read_item, write_run_report
@@ -314,11 +314,14 @@ def run(
         kind = JOB_KINDS[job.kind]
         try:
             recs = kind.finalize(job, config, by_job, outdir=out)
-        except FitkitError as err:
+        except CAPTURED_ERRORS as err:  # one broken series step must not lose the other results
             if fail_fast:
                 raise
+            from fitkit.errors import FitkitError
             from fitkit.fitting.batch import failed_record
 
+            if not isinstance(err, FitkitError):
+                log.error("job '%s' (%s) failed unexpectedly", job.name, job.kind, exc_info=err)
             recs = [failed_record(err, model_key=job.kind, config_digest=job_digest(config, job.name))]
         recs = [_tag(r, job.name) for r in recs]
         # item-level kinds keep their item records and may add summaries after them
