@@ -1117,6 +1117,11 @@ def _parse_job(raw: Any, path: str, base: Path, errs: _Errors) -> JobConfig | No
         errs.add(f"{path}.options", "expected a mapping of kind-specific options")
         options = {}
     against = _parse_against(raw.get("plot_against"), f"{path}.plot_against", errs)
+    if "plot_against" in options:  # also accepted among the options (a report setting, valid for every kind)
+        if against:
+            errs.add(f"{path}.options.plot_against", "given twice; keep either the job key or the option")
+        against = _parse_against(options["plot_against"], f"{path}.options.plot_against", errs)
+        options = {k: v for k, v in options.items() if k != "plot_against"}
     return JobConfig(
         name=str(name),
         kind=str(kind),

@@ -205,7 +205,7 @@ jobs:
   - name: tc_law
     kind: finkelstein
     from: rt
-    options: {t_c: t_c50}
+    options: {t_c: t_c50, plot_against: r_sq}
 report:
   plot_against: [r_sq_ohm_per_sq]
 """
@@ -241,12 +241,15 @@ def test_finkelstein_recovers_film_series_and_writes_the_report(tmp_path, sample
     vs = "plots/rt__t_c50_K__vs__thickness_nm.png"
     assert vs in html and (out / vs).is_file()
     assert "maps/gm/gap_map.png" in html
+    cfg = load_config(cfg_path)  # plot_against as a job key or among the options, bare quantity or column
+    assert cfg.job("rt").plot_against == ("thickness_nm",) and cfg.job("tc_law").plot_against == ("r_sq",)
+    assert "plot_against" not in cfg.job("tc_law").options
 
 
 def test_series_config_errors(tmp_path, sample_data):
     shutil.copytree(sample_data / "film_series", tmp_path / "films")
     bad = FILM_CONFIG.replace("plot_against: thickness_nm", "plot_against: width_nm").replace(
-        "{t_c: t_c50}", "{t_c: t_c50, errors: loose}"
+        "{t_c: t_c50, ", "{errors: loose, t_c: t_c50, "
     )
     (tmp_path / "a.yaml").write_text(bad)
     with pytest.raises(ConfigError) as info:
@@ -254,7 +257,7 @@ def test_series_config_errors(tmp_path, sample_data):
     msg = str(info.value)
     assert "jobs[0].plot_against: 'width_nm' is not a numeric column of the sample table" in msg
     assert "jobs[1].options.errors: expected 'absolute' or 'scaled'" in msg
-    (tmp_path / "c.yaml").write_text(FILM_CONFIG.replace("{t_c: t_c50}", "{t_c: t_half}"))
+    (tmp_path / "c.yaml").write_text(FILM_CONFIG.replace("{t_c: t_c50, ", "{t_c: t_half, "))
     with pytest.raises(ConfigError, match=r"jobs\[1\]\.options\.t_c: 't_half' is not a temperature"):
         load_config(tmp_path / "c.yaml")
     (tmp_path / "b.yaml").write_text(FILM_CONFIG.replace("samples: {csv: films/samples.csv}\n", ""))
