@@ -313,7 +313,7 @@ def run(
     for job in config.jobs:
         kind = JOB_KINDS[job.kind]
         try:
-            recs = kind.finalize(job, config, by_job, outdir=out)
+            recs = kind.finalize(job, config, by_job, **({"outdir": out} if _takes_outdir(kind) else {}))
         except CAPTURED_ERRORS as err:  # one broken series step must not lose the other results
             if fail_fast:
                 raise
@@ -347,6 +347,14 @@ def run(
         records=tuple(ordered),
         elapsed_s=time.time() - t0,
     )
+
+
+def _takes_outdir(kind: Any) -> bool:
+    """Whether a kind's ``finalize`` accepts ``outdir`` (plugins written before it was added do not)."""
+    import inspect
+
+    params = inspect.signature(kind.finalize).parameters
+    return "outdir" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
 def _tag(rec: FitRecord, job: str) -> FitRecord:
