@@ -12,6 +12,7 @@ JOB_KINDS, JobKind, register_job_kind
 
 from __future__ import annotations
 
+from fitkit.pipeline import andreev_jobs as _andreev_jobs  # noqa: F401  (registers the Andreev kinds)
 from fitkit.pipeline import gridmap as _gridmap  # noqa: F401  (registers the "map" job kind)
 from fitkit.pipeline.engine import Failure, RunSummary, job_digest, plan, run
 from fitkit.pipeline.jobs import JOB_KINDS, ItemTask, JobKind, register_job_kind, run_item
