@@ -6,9 +6,10 @@ r"""Job kinds for Andreev spectroscopy: contact series, temperature series and t
   spectra (g < ``tunnel_below_G0``) with ``nis`` and the transparent ones with
   ``andreev_collective``; each transparent spectrum also gets the model-free collective gap of
   :func:`fitkit.analysis.collective_gap.collective_gap_from_derivatives` (derived
-  ``delta_col_mf`` [meV] with its statistical error, ``delta_col_mf_sys`` [meV] its systematic
-  error).  The contact conductance of each file comes from the sample table, a file-name regex
-  or the file's ``# g_contact_G0 = ...`` header line (option ``g_contact``).
+  ``delta_col_mf`` [meV] whose stderr is the total error, statistical and systematic in
+  quadrature; ``delta_col_mf_stat`` and ``delta_col_mf_sys`` [meV] list the two parts).  The
+  contact conductance of each file comes from the sample table, a file-name regex or the file's
+  ``# g_contact_G0 = ...`` header line (option ``g_contact``).
 * ``andreev_temperature_series`` - one contact at several temperatures:
   :func:`fitkit.analysis.andreev_series.fit_temperature_series` fits :math:`\Delta_{col}` per
   spectrum (Delta, Gamma, Z held at the lowest-temperature values) and the BCS-shaped law
@@ -122,7 +123,9 @@ class _SeriesKind(JobKind):
         files = []
         for f in job.inputs.files:
             sid = file_sample_id(job, f.path, f.sample_id)
-            value, source = resolve_value(spec, self.value_quantity, self.value_unit, f.path, cfg.sample(sid))
+            value, source = resolve_value(
+                spec, self.value_quantity, self.value_unit, f.path, cfg.sample(sid), sample_id=sid
+            )
             files.append({"path": str(f.path), "sample_id": sid, "value": value, "source": source})
         payload = {"files": files}
         return [(SERIES_ITEM, payload, series_hash(files, hashes))]
@@ -206,12 +209,14 @@ class AndreevContactSeriesJob(_SeriesKind):
     ``derivative`` (``d2G``/``dG``), ``n_bootstrap`` (default 40).
 
     Records: one per spectrum (``nis`` or ``andreev_collective`` values; derived ``g_contact``
-    [G0], and for transparent spectra ``delta_col_mf`` [meV] with its statistical error and
-    ``delta_col_mf_sys`` [meV]); a file without a contact conductance is a failed record; one
+    [G0], and for transparent spectra ``delta_col_mf`` [meV] with stderr = statistical (+)
+    systematic error, and the parts ``delta_col_mf_stat``, ``delta_col_mf_sys`` [meV]); a file
+    without a contact conductance is a failed record; one
     summary record (``model_key = andreev_contact_series``): weighted means ``delta`` of the
     tunnelling fits, ``delta_col`` of the Andreev fits (errors scaled by sqrt(chi2_red) when > 1)
-    and the mean model-free ``delta_col_mf`` (stderr: statistical; ``delta_col_mf_sys``: mean
-    systematic error, which does not average down).  Files: ``series/<job>/contact_series.csv``
+    and the mean model-free ``delta_col_mf`` (``delta_col_mf_stat``: statistical error of the mean;
+    ``delta_col_mf_sys``: mean systematic error, which does not average down; stderr: both in
+    quadrature).  Files: ``series/<job>/contact_series.csv``
     and ``series/<job>/delta_vs_g_contact.png``.
     """
 
@@ -342,9 +347,26 @@ class AndreevContactSeriesJob(_SeriesKind):
             return dataclasses.replace(
                 rec, warnings=(*rec.warnings, f"model-free Delta_col: {type(err).__name__}: {err}")
             )
-        derived = {**rec.derived, "delta_col_mf": est.delta_col, "delta_col_mf_sys": est.sys_error}
-        dstd = {**rec.derived_stderr, "delta_col_mf": est.stat_error, "delta_col_mf_sys": math.nan}
-        dunits = {**rec.derived_units, "delta_col_mf": "meV", "delta_col_mf_sys": "meV"}
+        stat = est.stat_error if math.isfinite(est.stat_error) else 0.0
+        derived = {
+            **rec.derived,
+            "delta_col_mf": est.delta_col,
+            "delta_col_mf_stat": est.stat_error,
+            "delta_col_mf_sys": est.sys_error,
+        }
+        # stderr = total: the systematic part (window spread, edge resolution) dominates
+        dstd = {
+            **rec.derived_stderr,
+            "delta_col_mf": math.hypot(stat, est.sys_error),
+            "delta_col_mf_stat": math.nan,
+            "delta_col_mf_sys": math.nan,
+        }
+        dunits = {
+            **rec.derived_units,
+            "delta_col_mf": "meV",
+            "delta_col_mf_stat": "meV",
+            "delta_col_mf_sys": "meV",
+        }
         meta = {
             **rec.meta,
             "model_free": {
@@ -386,14 +408,14 @@ class AndreevContactSeriesJob(_SeriesKind):
             mf = [r for r in andr if finite(r.derived.get("delta_col_mf"))]
             if mf:
                 vals = np.array([r.derived["delta_col_mf"] for r in mf])
-                stat = np.array([r.derived_stderr.get("delta_col_mf", math.nan) for r in mf])
-                put("delta_col_mf", float(vals.mean()), float(np.sqrt(np.nansum(stat**2)) / vals.size), "meV")
-                put(
-                    "delta_col_mf_sys",
-                    float(np.mean([r.derived["delta_col_mf_sys"] for r in mf])),
-                    math.nan,
-                    "meV",
+                stat = float(
+                    np.sqrt(np.nansum([r.derived.get("delta_col_mf_stat", math.nan) ** 2 for r in mf]))
                 )
+                stat /= vals.size
+                sys_ = float(np.mean([r.derived["delta_col_mf_sys"] for r in mf]))
+                put("delta_col_mf", float(vals.mean()), math.hypot(stat, sys_), "meV")
+                put("delta_col_mf_stat", stat, math.nan, "meV")
+                put("delta_col_mf_sys", sys_, math.nan, "meV")
         put("n_tunnelling", float(len(tun)), math.nan, "1")
         put("n_andreev", float(len(andr)), math.nan, "1")
         n_bad = sum(not r.success for r in rows)
@@ -589,7 +611,13 @@ class AndreevTemperatureSeriesJob(_SeriesKind):
         if not rows:
             return []
         table = contact_table(rows).drop(
-            columns=["g_contact_G0", "delta_col_mf_meV", "delta_col_mf_meV_stat", "delta_col_mf_meV_sys"]
+            columns=[
+                "g_contact_G0",
+                "delta_col_mf_meV",
+                "delta_col_mf_meV_stderr",
+                "delta_col_mf_meV_stat",
+                "delta_col_mf_meV_sys",
+            ]
         )
         table = table.sort_values("temperature_K", kind="stable", ignore_index=True)
         summ = next((r for r in recs if r.meta.get("summary") and r.success), None)

@@ -244,11 +244,11 @@ def resolve_value(
         got = sample_value(sample, name, target, spec["column"], unit)
         if got is not None:
             return got
+        if sample is not None:
+            return None, f"sample '{sid}' has no value in column '{spec['column']}' of the sample table"
         return None, (
-            f"sample '{sid}' has no value in column '{spec['column']}' of the sample table"
-            if sid
-            else f"no sample-table row for this file (sample id from the file name "
-            f"'{path.stem}' or inputs.sample_id_regex)"
+            f"the sample table has no row with id '{sid}' (the file's sample id, from "
+            f"inputs.sample_id_regex or the file stem); add one with a '{spec['column']}' value"
         )
     if "regex" in spec:
         m = re.search(spec["regex"], path.name)
@@ -489,8 +489,9 @@ def contact_table(records: Sequence[FitRecord]) -> Any:
     Returns
     -------
     pandas.DataFrame
-        Sorted by ``g_contact_G0``: regime, fitted values and stderr, ``delta_col_mf_meV``,
-        ``delta_col_mf_meV_stat``, ``delta_col_mf_meV_sys``, redchi, success, model, source_path.
+        Sorted by ``g_contact_G0``: regime, fitted values and stderr, ``delta_col_mf_meV`` with
+        its total error ``delta_col_mf_meV_stderr`` and the parts ``delta_col_mf_meV_stat``,
+        ``delta_col_mf_meV_sys``, redchi, success, model, source_path.
     """
     import pandas as pd
 
@@ -505,7 +506,8 @@ def contact_table(records: Sequence[FitRecord]) -> Any:
             row[col] = r.values.get(name, math.nan)
             row[f"{col}_stderr"] = r.stderr.get(name, math.nan) if r.vary.get(name) else math.nan
         row["delta_col_mf_meV"] = r.derived.get("delta_col_mf", math.nan)
-        row["delta_col_mf_meV_stat"] = r.derived_stderr.get("delta_col_mf", math.nan)
+        row["delta_col_mf_meV_stderr"] = r.derived_stderr.get("delta_col_mf", math.nan)
+        row["delta_col_mf_meV_stat"] = r.derived.get("delta_col_mf_stat", math.nan)
         row["delta_col_mf_meV_sys"] = r.derived.get("delta_col_mf_sys", math.nan)
         row.update(redchi=r.redchi, success=r.success, model=r.model_key, source_path=r.source_path)
         out.append(row)
@@ -530,10 +532,7 @@ def contact_figure(table: Any) -> Any:
     ax = fig.axes[0]
     ok = table["success"].to_numpy(dtype=bool) & np.isfinite(table["delta_col_mf_meV"].to_numpy(dtype=float))
     if ok.any():
-        err = np.hypot(
-            np.nan_to_num(table["delta_col_mf_meV_stat"].to_numpy(dtype=float)[ok]),
-            np.nan_to_num(table["delta_col_mf_meV_sys"].to_numpy(dtype=float)[ok]),
-        )
+        err = np.nan_to_num(table["delta_col_mf_meV_stderr"].to_numpy(dtype=float)[ok])
         ax.errorbar(
             table["g_contact_G0"].to_numpy(dtype=float)[ok] * 1.06,
             table["delta_col_mf_meV"].to_numpy(dtype=float)[ok],
