@@ -45,6 +45,7 @@ def pcar_run(tmp_path_factory):
     return run(load_config(CONFIGS / "pcar_co.yaml"), out, workers=1, progress=False)
 
 
+@pytest.mark.slow
 def test_contact_series_recovers_truth(series_run):
     assert series_run.n_failed == 0, series_run.failures
     recs = [r for r in _by_job(series_run, "contact") if "regime" in r.meta]
@@ -78,6 +79,7 @@ def test_contact_series_recovers_truth(series_run):
     )
 
 
+@pytest.mark.slow
 def test_temperature_series_tc(series_run):
     recs = _by_job(series_run, "delta_col_T")
     summ = next(r for r in recs if r.meta.get("summary"))
@@ -94,6 +96,7 @@ def test_temperature_series_tc(series_run):
     assert all(not r.vary["delta"] and not r.vary["z"] and r.vary["delta_col"] for r in held)
 
 
+@pytest.mark.slow
 def test_series_files_written(series_run):
     out = series_run.outdir
     table = pd.read_csv(out / "series" / "contact" / "contact_series.csv")
@@ -122,6 +125,7 @@ def test_series_files_written(series_run):
     assert "series/contact/delta_vs_g_contact.png" in (out / "index.html").read_text()
 
 
+@pytest.mark.slow
 def test_pcar_profile(pcar_run):
     assert pcar_run.n_failed == 0, pcar_run.failures
     (rec,) = pcar_run.records
@@ -150,6 +154,7 @@ def _write_config(tmp_path, jobs, samples=None):
     return path
 
 
+@pytest.mark.slow
 def test_missing_contact_conductance_is_a_failed_record(tmp_path):
     names = ["ino_gc_0.03G0.csv", "ino_gc_0.10G0.csv", "ino_gc_0.80G0.csv", "ino_gc_1.50G0.csv"]
     g = {"gc_0.03G0": 0.03, "gc_0.10G0": 0.10, "gc_1.50G0": 1.50}  # no row for gc_0.80G0
@@ -212,6 +217,7 @@ def test_invalid_options_are_config_errors(tmp_path):
                 "kind": "pcar_profile",
                 "inputs": {"files": files[:1]},
                 "options": {"p_grid": [0.5, 1.2]},
+                "x_range": [-0.001, 0.001],
             },
         ],
     )
@@ -224,5 +230,6 @@ def test_invalid_options_are_config_errors(tmp_path):
         "jobs[0].options.form: 'pm9'",
         "jobs[0].options.search_mV",
         "jobs[1].options.p_grid",
+        "jobs[1].x_range: not used by kind 'pcar_profile'",
     ):
         assert frag in text, text

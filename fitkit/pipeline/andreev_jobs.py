@@ -68,6 +68,7 @@ from fitkit.pipeline.andreev_support import (
     check_number,
     check_pair,
     check_source,
+    check_unused,
     contact_figure,
     contact_table,
     correlation_table,
@@ -239,7 +240,7 @@ class AndreevContactSeriesJob(_SeriesKind):
 
     def validate(self, job: JobConfig, cfg: RunConfig) -> list[tuple[str, str]]:
         """Kind-specific problems (option types, value source)."""
-        out = super().validate(job, cfg) + self._validate_common(job)
+        out = super().validate(job, cfg) + self._validate_common(job) + check_unused(job, self.name)
         out += check_number(job, "tunnel_below_G0", 0.0, strict=True)
         out += check_number(job, "temperature_K", 0.0, strict=True)
         out += check_bool(job, "model_free") + check_pair(job, "search_mV")
@@ -502,7 +503,7 @@ class AndreevTemperatureSeriesJob(_SeriesKind):
 
     def validate(self, job: JobConfig, cfg: RunConfig) -> list[tuple[str, str]]:
         """Kind-specific problems (option types, value source, held parameters)."""
-        out = super().validate(job, cfg) + self._validate_common(job)
+        out = super().validate(job, cfg) + self._validate_common(job) + check_unused(job, self.name)
         hold = job.options.get("hold")
         if hold is not None:
             from fitkit.models import get_model
@@ -671,7 +672,7 @@ class PcarProfileJob(JobKind):
 
     def validate(self, job: JobConfig, cfg: RunConfig) -> list[tuple[str, str]]:
         """Kind-specific problems (option types and ranges)."""
-        out = super().validate(job, cfg)
+        out = super().validate(job, cfg) + check_unused(job, self.name)
         out += check_choice(job, "form", _PCAR_FORMS) + check_number(job, "temperature_K", 0.0)
         out += check_bool(job, "free_level") + check_pair(job, "delta_bounds")
         grid = job.options.get("p_grid")

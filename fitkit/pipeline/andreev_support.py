@@ -302,6 +302,23 @@ def check_bool(job: JobConfig, key: str) -> list[tuple[str, str]]:
     return []
 
 
+def check_unused(job: JobConfig, kind: str) -> list[tuple[str, str]]:
+    """Problems for job keys a kind does not use (x_range, x, y): refused rather than ignored."""
+    out = []
+    if job.x_range is not None:
+        out.append(
+            (
+                "x_range",
+                f"not used by kind '{kind}'; crop the spectra with preprocess: "
+                "[{step: crop, v_min: ..., v_max: ...}]",
+            )
+        )
+    for key in ("x", "y"):
+        if getattr(job, key) is not None:
+            out.append((key, f"not used by kind '{kind}' (it reads bias_V and dIdV_norm)"))
+    return out
+
+
 def check_pair(job: JobConfig, key: str) -> list[tuple[str, str]]:
     v = job.options.get(key)
     if v is None:
