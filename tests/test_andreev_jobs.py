@@ -126,6 +126,17 @@ def test_series_files_written(series_run):
 
 
 @pytest.mark.slow
+def test_resume_reuses_the_series_and_redraws_the_files(series_run):
+    out = series_run.outdir
+    table = out / "series" / "contact" / "contact_series.csv"
+    before = table.read_text()
+    table.unlink()
+    again = run(load_config(CONFIGS / "andreev_series.yaml"), out, resume=True, workers=1, progress=False)
+    assert again.n_resumed == again.n_items == 2 and again.n_failed == 0
+    assert table.read_text() == before
+
+
+@pytest.mark.slow
 def test_pcar_profile(pcar_run):
     assert pcar_run.n_failed == 0, pcar_run.failures
     (rec,) = pcar_run.records
