@@ -17,6 +17,9 @@ from fitkit.models import DATA_UNIT, FitkitModel, apply_overrides, get_model
 
 __all__ = ["default_y_column", "fit_curve", "record_from_result"]
 
+POORLY_DETERMINED = 0.5
+"""Relative standard error above which a record warns that a parameter is poorly determined."""
+
 _Y_CANDIDATES = ("resistance_ohm", "dIdV_norm", "dIdV_S", "dIdV_arb", "G_norm")
 
 
@@ -56,7 +59,8 @@ def record_from_result(result: lmfit.model.ModelResult, *, model_key: str, sweep
         init_map = getattr(result, "init_values", None)
         init[name] = float(init_map.get(name, p.value)) if init_map is not None else math.nan
         span = (p.max - p.min) if (np.isfinite(p.min) and np.isfinite(p.max)) else max(abs(p.value), 1.0)
-        tol = 1e-6 * max(span, 1e-12)
+        # a bound closer than 0.1 sigma constrains the fit even if the minimiser stopped just short of it
+        tol = max(1e-6 * max(span, 1e-12), 0.1 * stderr[name] if math.isfinite(stderr[name]) else 0.0)
         hit = p.vary and ((np.isfinite(p.min) and abs(p.value - p.min) <= tol)
                           or (np.isfinite(p.max) and abs(p.value - p.max) <= tol))
         at_bound[name] = bool(hit)
@@ -64,6 +68,13 @@ def record_from_result(result: lmfit.model.ModelResult, *, model_key: str, sweep
             warn.append(f"parameter '{name}' is at its bound ({p.value:.6g})")
         if p.correl:
             corr[name] = {k: float(v) for k, v in p.correl.items()}
+    for name, p in params.items():
+        rel = stderr[name] / abs(values[name]) if values[name] != 0 else math.inf
+        if p.vary and p.expr is None and math.isfinite(stderr[name]) and rel > POORLY_DETERMINED:
+            warn.append(
+                f"parameter '{name}' is poorly determined (stderr is {100 * rel:.0f} % of the value); the "
+                "linearised error may not be reliable: fix or constrain it, or profile it"
+            )
     if result.nvarys and not errors_ok:
         warn.append("uncertainties could not be estimated (singular or undetermined covariance)")
     elif any(vary[n] and params[n].expr is None and math.isnan(stderr[n]) for n in params):
