@@ -1196,6 +1196,12 @@ def _parse_report(raw: Any, jobs: list[JobConfig], errs: _Errors) -> ReportConfi
 
             for s in get_model(c.key).param_specs:
                 param_units.setdefault(f"{c.prefix}{s.name}", s.unit)
+    from fitkit.pipeline.jobs import JOB_KINDS
+
+    for j in jobs:
+        kind = JOB_KINDS.get(j.kind)
+        for name, unit in getattr(kind, "derived_units", {}).items():
+            param_units.setdefault(name, unit)
     quantities = {u.quantity for u in _units.UNITS.values()}
     for key, unit in du.items():
         kpath = f"report.display_units.{key}"

@@ -222,6 +222,7 @@ class AndreevContactSeriesJob(_SeriesKind):
     """
 
     name = "andreev_contact_series"
+    derived_units = {"delta_col_mf": "meV", "delta": "meV", "delta_col": "meV"}
     description = "tunnelling -> Andreev contact series (nis / andreev_collective fits, model-free Delta_col)"
     option_keys = (
         "g_contact",
@@ -495,6 +496,7 @@ class AndreevTemperatureSeriesJob(_SeriesKind):
     """
 
     name = "andreev_temperature_series"
+    derived_units = {"t_c": "K", "delta_col0": "meV"}
     description = "Delta_col(T) of one Andreev contact and the BCS-law T_c, Delta_col(0)"
     option_keys = ("temperature", "v_mod_rms_mV", "form", "hold")
     value_option = "temperature"

@@ -371,7 +371,16 @@ def _write_manifest(
     info: Mapping[str, Any],
     failures: tuple[Failure, ...],
 ) -> None:
-    inputs = sorted({t.payload["path"] for t in tasks if "path" in t.payload})
+    paths: set[str] = set()
+    for t in tasks:
+        if "path" in t.payload:
+            paths.add(str(t.payload["path"]))
+        for f in t.payload.get("files", ()):  # series kinds: one item over several files
+            if isinstance(f, Mapping) and "path" in f:
+                paths.add(str(f["path"]))
+            elif isinstance(f, (str, Path)):
+                paths.add(str(f))
+    inputs = sorted(paths)
     extra = {
         **info,
         "failures": [f.__dict__ for f in failures],

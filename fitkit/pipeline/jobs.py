@@ -144,9 +144,12 @@ class JobKind:
         Allowed keys of the job's ``options`` mapping.
     item_level
         True if the kind has items (run in parallel); False for job-level steps.
+    derived_units
+        Unit of each derived quantity its records carry (lets ``report.display_units`` name them).
     """
 
     name: ClassVar[str]
+    derived_units: ClassVar[Mapping[str, str]] = {}
     description: ClassVar[str] = ""
     needs_inputs: ClassVar[bool] = True
     needs_model: ClassVar[bool] = False
@@ -322,6 +325,8 @@ class TransitionJob(JobKind):
     """Model-free R(T) transition descriptors of each input curve (``kind: transition``)."""
 
     name = "transition"
+    derived_units = {"t_c50": "K", "width_10_90": "K", "t_onset": "K", "t_10": "K", "t_zero": "K",
+                     "r_n": "ohm"}
     description = "model-free superconducting-transition descriptors (T_c, width, R_N) of each R(T) curve"
     option_keys = ("r_n", "n_boot", "seed")
 
@@ -530,6 +535,7 @@ class GapTemperatureJob(JobKind):
     """
 
     name = "gap_temperature"
+    derived_units = {"delta0": "meV", "t_c": "K"}
     description = "BCS Delta(T) fit over the gap values fitted by another job"
     needs_inputs = False
     needs_from = True

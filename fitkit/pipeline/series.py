@@ -244,6 +244,7 @@ class QpsJoinJob(JobKind):
     """
 
     name = "qps_join"
+    derived_units = {"l_c": "nm", "length": "nm", "xi": "nm"}
     description = "QPS correlation length L_c per sample from g_xi (phase-slip fit) and g_Z (plasmon fit)"
     needs_inputs = False
     needs_from = True
@@ -625,6 +626,7 @@ class FinkelsteinJob(JobKind):
     """
 
     name = "finkelstein"
+    derived_units = {"t_c0": "K", "r_c": "ohm"}
     description = "Finkel'stein T_c(R_sq) fit (free T_c0, gamma) across the films of a series"
     needs_inputs = False
     needs_from = True
