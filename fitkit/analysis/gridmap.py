@@ -91,7 +91,7 @@ _TOL = 1e-6
 # from the guess (a neighbour's minimum can be a wrong local minimum for this pixel).
 _RETRY_REDCHI_FACTOR = 2.0
 _LOCKIN_NAMES = ("li_demod", "input")
-# The thermal kernel -f' is cut at |E| = 20 k_B T: the discarded tail weight is 2 exp(-20) ~ 4e-9.
+# The thermal kernel -f' is cut at |E| = 20 k_B T (discarded tail weight 2 exp(-20) ~ 4e-9, renormalised).
 _KERNEL_CUTOFF_KT = 20.0
 
 
@@ -160,9 +160,9 @@ class NISGridEvaluator:
         db = np.diff(self.x_mv)
         self._stride = 0
         if self.x_mv.size > 1 and db[0] > 0 and np.allclose(db, db[0], rtol=1e-9, atol=0.0):
-            # a step that divides the bias step puts every bias point at the same fractional grid
-            # position, so one set of interpolation weights serves the whole spectrum
-            self._stride = int(math.ceil(db[0] / h))
+            # a step that divides the bias step (the nearest such step to the target) puts every bias
+            # point at the same fractional grid position: one set of interpolation weights serves all
+            self._stride = max(1, round(db[0] / h))
             h = float(db[0]) / self._stride
         reach = _KERNEL_CUTOFF_KT * kt + math.sqrt(2.0) * vm
         e_max = 1.02 * (vmax + reach_v0 + reach) + 0.05
@@ -173,7 +173,7 @@ class NISGridEvaluator:
         k_t = fermi_cell_average_kernel(h, t)
         cut = (k_t.size - 1) // 2 - int(math.ceil(_KERNEL_CUTOFF_KT * kt / h)) - 1
         if cut > 0:
-            k_t = k_t[cut:-cut]
+            k_t = k_t[cut:-cut] / (np.sum(k_t[cut:-cut]) * h)  # renormalised: a flat DOS stays exact
         k_l = lockin_cell_average_kernel(h, vm)
         kernel = np.convolve(k_t, k_l) * h * h
         self._m = (kernel.size - 1) // 2
@@ -519,22 +519,21 @@ def fit_block(
         if neighbour is not None:
             out, msg = _run_fit(res, _warm(template, neighbour[0]), method)
             start[k] = 2
-            bad = not _ok(out) or out.redchi > _RETRY_REDCHI_FACTOR * neighbour[1]
-            if bad:
-                used = out.nfev if out is not None else 0
+            nfev[k] = out.nfev if out is not None else 0
+            if not _ok(out) or out.redchi > _RETRY_REDCHI_FACTOR * neighbour[1]:
                 cold, cmsg = _run_fit(res, _guess(m, ys[mask], x[mask], overrides), method)
+                nfev[k] += cold.nfev if cold is not None else 0
                 if cold is not None and (not _ok(out) or (_ok(cold) and cold.chisqr < out.chisqr)):
                     out, msg = cold, cmsg
                     start[k] = 3
-                nfev[k] += used
         else:
             out, msg = _run_fit(res, _guess(m, ys[mask], x[mask], overrides), method)
             start[k] = 1
+            nfev[k] = out.nfev if out is not None else 0
         prev = key
         if out is None:
             message[k] = msg
             continue
-        nfev[k] += int(out.nfev)
         ndata[k] = int(mask.sum())
         why = _problem(out, [f"{p}{q}" for q in significant], min_significance)
         ok = why == ""
