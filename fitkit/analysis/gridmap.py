@@ -181,18 +181,11 @@ class NISGridEvaluator:
         self._kernel_f = sfft.rfft(kernel, self._size)
         self._boxes = 1 + int(k_t.size > 1) + int(k_l.size > 1)
         self._buf = np.empty(self.grid.size + 2 * self._m)
+        self._cache: dict[tuple[float, float], NDArray[np.float64]] = {}
 
     def normalized(self, delta: float, gamma: float, bias_offset: float = 0.0) -> NDArray[np.float64]:
         """:math:`G/G_N` at :math:`V - V_0` (dimensionless); ``delta``, ``gamma`` in meV, offset in mV."""
-        d, g = max(float(delta), 0.0), max(float(gamma), 0.0)
-        h_pos = dynes_dos_antiderivative(self._edges_pos, d, g)
-        dos = np.clip(1.0 + np.diff(np.concatenate([-h_pos[::-1], h_pos])) / self.step, 0.0, None)
-        m, n = self._m, self.grid.size
-        buf = self._buf
-        buf[:m], buf[m:m + n], buf[m + n:] = dos[0], dos, dos[-1]
-        out = sfft.irfft(sfft.rfft(buf, self._size) * self._kernel_f, self._size)[2 * m - 1: 2 * m + n + 1]
-        # sharpening (see fitkit.physics.thermal.smear); the two extra nodes are the true neighbours
-        out = out[1:-1] - (self._boxes / 24.0) * (out[2:] - 2.0 * out[1:-1] + out[:-2])
+        out = self._smeared(max(float(delta), 0.0), max(float(gamma), 0.0))
         if self._stride:
             s0 = (self.x_mv[0] - float(bias_offset) - self.grid[0]) / self.step
             i0 = int(math.floor(s0))
@@ -205,6 +198,26 @@ class NISGridEvaluator:
                         - (t + 1.0) * t * (t - 2.0) / 2.0 * out[i0 + 1:stop + 1:k]
                         + (t + 1.0) * t * (t - 1.0) / 6.0 * out[i0 + 2:stop + 2:k])
         return _cubic(self.grid[0], self.step, out, self.x_mv - float(bias_offset))
+
+    def _smeared(self, d: float, g: float) -> NDArray[np.float64]:
+        """Smeared normalised conductance on the energy grid; the last few (Delta, Gamma) are cached
+        (a finite-difference Jacobian varies g_n and V_0 at the base Delta and Gamma)."""
+        key = (d, g)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        h_pos = dynes_dos_antiderivative(self._edges_pos, d, g)
+        dos = np.clip(1.0 + np.diff(np.concatenate([-h_pos[::-1], h_pos])) / self.step, 0.0, None)
+        m, n = self._m, self.grid.size
+        buf = self._buf
+        buf[:m], buf[m:m + n], buf[m + n:] = dos[0], dos, dos[-1]
+        out = sfft.irfft(sfft.rfft(buf, self._size) * self._kernel_f, self._size)[2 * m - 1: 2 * m + n + 1]
+        # sharpening (see fitkit.physics.thermal.smear); the two extra nodes are the true neighbours
+        out = out[1:-1] - (self._boxes / 24.0) * (out[2:] - 2.0 * out[1:-1] + out[:-2])
+        if len(self._cache) >= 4:
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[key] = out
+        return out
 
     def __call__(self, delta: float, gamma: float, g_n: float = 1.0, bias_offset: float = 0.0,
                  bg_slope: float = 0.0) -> NDArray[np.float64]:
