@@ -132,18 +132,19 @@ def make_figure(x: np.ndarray, y: np.ndarray, f: np.ndarray, rec) -> None:
     fig, (ax, rax) = plt.subplots(2, 1, figsize=(6.4, 5.2), sharex=True,
                                   gridspec_kw={"height_ratios": [3, 1], "hspace": 0.06})
     mv = x * 1e3
-    ax.plot(mv, y, ".", ms=2.5, color="0.35", label="data (3 sweeps x fwd/bwd, averaged)")
-    ax.plot(mv, f, "-", lw=1.3, color="C3", label="N-I-S fit (Dynes DOS, thermal + lock-in)")
+    ax.plot(mv, y, ".", ms=2.5, color="0.35", label="data (mean of 3 sweeps x fwd/bwd)")
+    ax.plot(mv, f, "-", lw=1.3, color="C3", label="N-I-S fit (Dynes, thermal + lock-in)")
     v, e = rec.values, rec.stderr
     text = (f"$\\Delta$ = {v['delta'] * 1e3:.1f} $\\pm$ {e['delta'] * 1e3:.1f} $\\mu$eV\n"
             f"$\\Gamma$ = {v['gamma'] * 1e3:.1f} $\\pm$ {e['gamma'] * 1e3:.1f} $\\mu$eV\n"
             f"$T_{{eff}}$ = {v['temperature'] * 1e3:.0f} $\\pm$ {e['temperature'] * 1e3:.0f} mK "
             "(bath 55 mK)\n"
             f"$V_{{mod}}$ = {v['v_mod'] * 1e3:.1f} $\\pm$ {e['v_mod'] * 1e3:.1f} $\\mu$V rms\n"
-            f"red. $\\chi^2$ = {rec.redchi:.2g} (unweighted, $G_N^2$)")
-    ax.text(0.02, 0.44, text, transform=ax.transAxes, va="top", fontsize=8)
+            f"red. $\\chi^2$ = {rec.redchi:.1e} (unweighted)")
+    ax.text(0.02, 0.33, text, transform=ax.transAxes, va="top", fontsize=8)
     ax.set_ylabel("dI/dV / $G_N$")
-    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 0.14), fontsize=7, frameon=False)
+    ax.set_ylim(-0.1, 2.75)
+    ax.legend(loc="upper center", fontsize=7, frameon=False, ncol=2)
     ax.set_title("Gr/Re, normal tip, 55 mK (stmtools example data)", fontsize=9)
     rax.plot(mv, y - f, ".", ms=2.0, color="0.35")
     rax.axhline(0.0, color="C3", lw=0.8)
