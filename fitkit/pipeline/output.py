@@ -131,8 +131,9 @@ def _frame(records: Sequence[FitRecord], display_units: Mapping[str, str], sampl
                 row[f"{col}_stderr"] = r.error(n)
             rows.append(row)
         frame = pd.DataFrame(rows)
-    frame.insert(0, "item_id", [r.meta.get("item_id", "") for r in records])
-    frame.insert(0, "job", [r.meta.get("job", "") for r in records])
+    ids = pd.DataFrame({"job": [r.meta.get("job", "") for r in records],
+                        "item_id": [r.meta.get("item_id", "") for r in records]}, index=frame.index)
+    frame = pd.concat([ids, frame], axis=1)
     if any("sweep_index" in r.meta for r in records):
         frame["sweep_index"] = [r.meta.get("sweep_index", math.nan) for r in records]
     if samples:

@@ -254,9 +254,7 @@ def records_to_frame(records: Iterable[FitRecord],
                     value_cols.append(c)
         rows.append(row)
     frame = pd.DataFrame(rows, columns=[*RECORD_COLUMNS, *value_cols])
-    for c in value_cols:
-        frame[c] = frame[c].astype(float)
-    return frame
+    return frame.astype(dict.fromkeys(value_cols, float))
 
 
 def _descriptions(model_key: str) -> dict[str, str]:
