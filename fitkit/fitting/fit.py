@@ -70,7 +70,8 @@ def record_from_result(result: lmfit.model.ModelResult, *, model_key: str, sweep
             corr[name] = {k: float(v) for k, v in p.correl.items()}
     for name, p in params.items():
         rel = stderr[name] / abs(values[name]) if values[name] != 0 else math.inf
-        if p.vary and p.expr is None and math.isfinite(stderr[name]) and rel > POORLY_DETERMINED:
+        if (p.vary and p.expr is None and not at_bound[name] and math.isfinite(stderr[name])
+                and rel > POORLY_DETERMINED):
             warn.append(
                 f"parameter '{name}' is poorly determined (stderr is {100 * rel:.0f} % of the value); the "
                 "linearised error may not be reliable: fix or constrain it, or profile it"
