@@ -16,7 +16,7 @@ Files (CSV, comment lines ``# key = value`` then header ``V (mV),G (norm)``):
 
 from __future__ import annotations
 
-import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,10 @@ import numpy as np
 from fitkit.physics.andreev import collective_gap_conductance
 from fitkit.physics.bcs import bcs_gap
 from fitkit.physics.tunneling import nis_conductance
+
+if str(Path(__file__).resolve().parent) not in sys.path:  # generators are loaded by file path
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import write_csv, write_truth_and_readme  # noqa: E402
 
 DELTA_MEV = 0.55
 DELTA_COL0_MEV = 0.21
@@ -44,11 +48,8 @@ SERIES_G0 = 2.0
 
 def _write(path: Path, bias: np.ndarray, g: np.ndarray, meta: dict[str, float]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [f"# {k} = {v}" for k, v in meta.items()]
-    lines.append("V (mV),G (norm)")
-    lines += [f"{v:.4f},{x:.6f}" for v, x in zip(bias, g, strict=True)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return write_csv(path, [f"{k} = {v}" for k, v in meta.items()], "V (mV),G (norm)", (bias, g),
+                     (".4f", ".6f"))
 
 
 def generate(outdir: Path, seed: int = 3) -> list[Path]:
@@ -111,18 +112,12 @@ def generate(outdir: Path, seed: int = 3) -> list[Path]:
         written.append(_write(outdir / name, bias, g, meta))
         truth["temperature_series"].append({"file": name, "temperature_K": t, "z": SERIES_Z,
                                             "delta_meV": DELTA_MEV, "delta_col_meV": dcol})
-    tj = outdir / "truth.json"
-    tj.write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
-    written.append(tj)
-    readme = outdir / "README.md"
-    readme.write_text(_README.format(seed=seed, noise=NOISE, delta=DELTA_MEV, dcol=dcol_base, tc=T_C_K,
-                                     dcol0=DELTA_COL0_MEV, gamma=GAMMA_MEV, vmod=V_MOD_RMS_MV,
-                                     g0=", ".join(f"{x:g}" for x in CONTACT_G0),
-                                     zs=", ".join(f"{x:g}" for x in CONTACT_Z),
-                                     ts=", ".join(f"{x:g}" for x in SERIES_T_K), sz=SERIES_Z),
-                      encoding="utf-8")
-    written.append(readme)
-    return written
+    text = _README.format(seed=seed, noise=NOISE, delta=DELTA_MEV, dcol=dcol_base, tc=T_C_K,
+                          dcol0=DELTA_COL0_MEV, gamma=GAMMA_MEV, vmod=V_MOD_RMS_MV,
+                          g0=", ".join(f"{x:g}" for x in CONTACT_G0),
+                          zs=", ".join(f"{x:g}" for x in CONTACT_Z),
+                          ts=", ".join(f"{x:g}" for x in SERIES_T_K), sz=SERIES_Z)
+    return [*written, *write_truth_and_readme(outdir, truth, text)]
 
 
 _README = """# andreev_ino: synthetic a:InO-like Andreev spectra (contact and temperature series)

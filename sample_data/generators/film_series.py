@@ -15,12 +15,16 @@ Gaussian with sigma = 0.3 % of R_sq from ``numpy.random.default_rng(seed)``, dra
 
 from __future__ import annotations
 
-import json
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from fitkit.physics.films import finkelstein_tc
+
+if str(Path(__file__).resolve().parent) not in sys.path:  # generators are loaded by file path
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import write_csv, write_truth_and_readme  # noqa: E402
 
 T_C0_K = 3.0
 GAMMA = 6.0
@@ -92,16 +96,10 @@ def generate(outdir: Path, seed: int = 5) -> list[Path]:
         w = 0.010 + 0.020 * r_sq / 1000.0
         r_true = r_sq / (1.0 + np.exp(-(t - t_c) / w))
         r_obs = r_true + NOISE_REL * r_sq * rng.standard_normal(t.size)
-        path = outdir / f"{name}.csv"
-        with path.open("w", encoding="utf-8", newline="\n") as fh:
-            fh.write(
-                f"# synthetic film {name}: Finkel'stein T_c0={T_C0_K} K gamma={GAMMA} R_sq={r_sq} Ohm "
-                f"T_c={t_c:.5f} K logistic width {w:.3f} K, {NOISE_REL:.1%} additive noise, seed {seed}\n"
-            )
-            fh.write("T (K),R (Ohm)\n")
-            for tv, rv in zip(t, r_obs, strict=True):
-                fh.write(f"{tv:.6f},{rv:.6g}\n")
-        written.append(path)
+        comment = (f"synthetic film {name}: Finkel'stein T_c0={T_C0_K} K gamma={GAMMA} R_sq={r_sq} Ohm "
+                   f"T_c={t_c:.5f} K logistic width {w:.3f} K, {NOISE_REL:.1%} additive noise, seed {seed}")
+        written.append(write_csv(outdir / f"{name}.csv", [comment], "T (K),R (Ohm)", (t, r_obs),
+                                 (".6f", ".6g")))
         films[name] = {
             "thickness_nm": thick,
             "r_sq_ohm_per_sq": r_sq,
@@ -126,20 +124,14 @@ def generate(outdir: Path, seed: int = 5) -> list[Path]:
         "t_range_K": list(T_RANGE_K),
         "films": films,
     }
-    tpath = outdir / "truth.json"
-    tpath.write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
-    readme = outdir / "README.md"
-    readme.write_text(
-        _README.format(
-            seed=seed,
-            t_c0=T_C0_K,
-            gamma=GAMMA,
-            n=N_POINTS,
-            t_lo=T_RANGE_K[0],
-            t_hi=T_RANGE_K[1],
-            noise=NOISE_REL,
-            rows="\n".join(rows),
-        ),
-        encoding="utf-8",
+    text = _README.format(
+        seed=seed,
+        t_c0=T_C0_K,
+        gamma=GAMMA,
+        n=N_POINTS,
+        t_lo=T_RANGE_K[0],
+        t_hi=T_RANGE_K[1],
+        noise=NOISE_REL,
+        rows="\n".join(rows),
     )
-    return [*written, spath, tpath, readme]
+    return [*written, spath, *write_truth_and_readme(outdir, truth, text)]

@@ -18,12 +18,16 @@ above ~R_N/1000 (deeper points would be far below any real measurement floor).
 
 from __future__ import annotations
 
-import json
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from fitkit.models.phase_slip import phase_slip_gz_ohm
+
+if str(Path(__file__).resolve().parent) not in sys.path:  # generators are loaded by file path
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import write_csv, write_truth_and_readme  # noqa: E402
 
 NOISE_REL = 0.015
 N_POINTS = 200
@@ -98,22 +102,14 @@ def generate(outdir: Path, seed: int = 1) -> list[Path]:
         r_obs = r_true * (1.0 + NOISE_REL * rng.standard_normal(t.size))
         drop = r_true.min() / r_true.max()
         behaviour = "superconducting-like drop" if drop < 0.02 else "stays resistive"
-        path = outdir / f"{name}.csv"
-        with path.open("w", encoding="utf-8", newline="\n") as fh:
-            fh.write(f"# synthetic {name}: phase_slip_gz g_xi={params['g_xi']} t_c={params['t_c']} K "
-                     f"r_n={params['r_n']} kOhm, length 20 um, xi 145 nm, "
-                     f"{NOISE_REL:.1%} multiplicative noise, seed {seed}\n")
-            fh.write("T (K),R (Ohm)\n")
-            for tv, rv in zip(t, r_obs, strict=True):
-                fh.write(f"{tv:.6f},{rv:.6g}\n")
-        written.append(path)
+        comment = (f"synthetic {name}: phase_slip_gz g_xi={params['g_xi']} t_c={params['t_c']} K "
+                   f"r_n={params['r_n']} kOhm, length 20 um, xi 145 nm, "
+                   f"{NOISE_REL:.1%} multiplicative noise, seed {seed}")
+        written.append(write_csv(outdir / f"{name}.csv", [comment], "T (K),R (Ohm)", (t, r_obs),
+                                 (".6f", ".6g")))
         truth["wires"][name] = {**params, **FIXED, "t_min_K": spec["t_min"], "t_max_K": T_MAX,
                                 "n_points": N_POINTS, "r_min_over_r_n": float(drop), "behaviour": behaviour}
         rows.append(f"| {name} | {params['g_xi']} | {params['t_c']} | {params['r_n']} | {spec['t_min']} | "
                     f"{behaviour} (min R/R_N = {drop:.1e}) |")
-    tpath = outdir / "truth.json"
-    tpath.write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
-    readme = outdir / "README.md"
     text = _README.format(seed=seed, n=N_POINTS, t_max=T_MAX, noise=NOISE_REL, rows="\n".join(rows))
-    readme.write_text(text, encoding="utf-8")
-    return [*written, tpath, readme]
+    return [*written, *write_truth_and_readme(outdir, truth, text)]

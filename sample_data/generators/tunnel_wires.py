@@ -19,12 +19,16 @@ Noise: additive Gaussian, sigma = 0.015 (units of the nominal G_N), from
 
 from __future__ import annotations
 
-import json
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from fitkit.models.plasmon import sis_plasmon_model_conductance
+
+if str(Path(__file__).resolve().parent) not in sys.path:  # generators are loaded by file path
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import write_csv, write_truth_and_readme  # noqa: E402
 
 WIRES: dict[str, dict[str, float]] = {
     "Ti1": {"delta": 0.050, "g_z": 3.0, "g_n": 1.02, "bias_offset": 0.0015},
@@ -107,23 +111,13 @@ def generate(outdir: Path, seed: int = 2) -> list[Path]:
         noisy = clean + NOISE * rng.standard_normal(bias_mv.size)
         pos = bias_mv > 0
         peak = float(bias_mv[pos][np.argmax(clean[pos])])
-        path = outdir / f"{name}.csv"
-        with path.open("w", encoding="utf-8", newline="\n") as fh:
-            meta = {"sample": name, "source": "synthetic, sample_data/generators/tunnel_wires.py",
-                    "model": "sis_plasmon", **{k: spec[k] for k in spec}, **FIXED, "noise_sigma": NOISE,
-                    "seed": seed}
-            for k, val in meta.items():
-                fh.write(f"# {k} = {val}\n")
-            fh.write("V (mV),dIdV (norm)\n")
-            for v, g in zip(bias_mv, noisy, strict=True):
-                fh.write(f"{v:.5f},{g:.5f}\n")
-        written.append(path)
+        meta = {"sample": name, "source": "synthetic, sample_data/generators/tunnel_wires.py",
+                "model": "sis_plasmon", **{k: spec[k] for k in spec}, **FIXED, "noise_sigma": NOISE,
+                "seed": seed}
+        written.append(write_csv(outdir / f"{name}.csv", [f"{k} = {val}" for k, val in meta.items()],
+                                 "V (mV),dIdV (norm)", (bias_mv, noisy), (".5f", ".5f")))
         truth["wires"][name] = {**spec, "peak_mV": peak, "n_points": N_POINTS, "bias_max_mV": BIAS_MAX_MV}
         rows.append(f"| {name} | {spec['delta']} | {spec['g_z']} | {spec['g_n']} | {spec['bias_offset']} | "
                     f"{peak:.4f} |")
-    tpath = outdir / "truth.json"
-    tpath.write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
-    readme = outdir / "README.md"
-    readme.write_text(_README.format(seed=seed, n=N_POINTS, vmax=f"{BIAS_MAX_MV:.2f}", noise=NOISE,
-                                     rows="\n".join(rows)), encoding="utf-8")
-    return [*written, tpath, readme]
+    text = _README.format(seed=seed, n=N_POINTS, vmax=f"{BIAS_MAX_MV:.2f}", noise=NOISE, rows="\n".join(rows))
+    return [*written, *write_truth_and_readme(outdir, truth, text)]
