@@ -54,6 +54,8 @@ __all__ = [
     "decode",
     "parse_numeric",
     "read_head",
+    "unit_token",
+    "units_agree",
     "split_lines",
     "split_table",
 ]
@@ -74,13 +76,35 @@ _CANONICAL_BASE = {"temperature": "temperature_K", "resistance": "resistance_ohm
 _EXAMPLE_UNIT = {"temperature": "K", "resistance": "ohm", "bias": "mV", "current": "nA", "dIdV": "uS"}
 
 
-def read_head(path: Path, n: int = 8192) -> bytes:
-    """Return the first ``n`` bytes of a file (for ``can_read`` sniffing; b"" on OS errors)."""
+def read_head(path: Path, n: int = 8192, *, strip_bom: bool = False) -> bytes:
+    """Return the first ``n`` bytes of a file (for ``can_read`` sniffing; b"" on OS errors).
+
+    With ``strip_bom`` a leading UTF-8 byte-order mark is removed from the result.
+    """
     try:
         with path.open("rb") as fh:
-            return fh.read(n)
+            head = fh.read(n)
     except OSError:
         return b""
+    if strip_bom and head.startswith(_UTF8_BOM):
+        head = head[len(_UTF8_BOM):]
+    return head
+
+
+def unit_token(path: Path, label: str, unit_text: str) -> str:
+    """Canonical unit token of ``unit_text``; :class:`LoaderError` ``"<path>: <label>: <why>"`` if unknown.
+
+    ``label`` names the place, e.g. ``"column 'T (K)'"`` or ``"dataset '/data/T'"``.
+    """
+    try:
+        return canonical_unit(unit_text)
+    except UnitError as err:
+        raise LoaderError(f"{path}: {label}: {err}") from err
+
+
+def units_agree(path: Path, label: str, declared: str, found: str) -> bool:
+    """Whether two unit texts name the same unit (errors as :func:`unit_token`)."""
+    return unit_token(path, label, declared) == unit_token(path, label, found)
 
 
 def decode(path: Path) -> tuple[str, str]:
@@ -268,10 +292,7 @@ def canonical_target(path: Path, raw: str, quantity: str, unit_text: str | None,
             f"{path}: column '{raw}' ({quantity}) has no unit in the file and fitkit never guesses one; "
             f"declare it, e.g. {hint}"
         )
-    try:
-        token = canonical_unit(str(unit_text))
-    except UnitError as err:
-        raise LoaderError(f"{path}: column '{raw}': {err}") from err
+    token = unit_token(path, f"column '{raw}'", str(unit_text))
     unit = UNITS[token]
     if quantity == "dIdV":
         if unit.quantity == "conductance":

@@ -26,11 +26,11 @@ import h5py
 import numpy as np
 
 from fitkit.errors import LoaderError, MissingColumnError
-from fitkit.io._common import ColumnPlan, build_sweep, canonical_target, read_head
+from fitkit.io._common import ColumnPlan, build_sweep, canonical_target, read_head, unit_token, units_agree
 from fitkit.io._registry import register_loader
 from fitkit.io.base import Loader
 from fitkit.io.sweep import Sweep
-from fitkit.units import UNITS, UnitError, canonical_unit
+from fitkit.units import UNITS
 
 __all__ = ["HDF5Loader"]
 
@@ -155,15 +155,11 @@ class HDF5Loader(Loader):
             keys = [p, p.lstrip("/"), p.rsplit("/", 1)[-1]] + ([quantity] if quantity else [])
             declared = next((units[k] for k in keys if k in units), None)
             found = attr_units[p]
-            if declared is not None and found is not None:
-                try:
-                    same = canonical_unit(declared) == canonical_unit(found)
-                except UnitError as err:
-                    raise LoaderError(f"{path}: dataset '{p}': {err}") from err
-                if not same:
-                    raise LoaderError(f"{path}: dataset '{p}' has attribute units='{found}' but units= "
-                                      f"declares "
-                                      f"'{declared}'; expected them to agree")
+            label = f"dataset '{p}'"
+            if declared is not None and found is not None and not units_agree(path, label, declared, found):
+                raise LoaderError(f"{path}: dataset '{p}' has attribute units='{found}' but units= "
+                                  f"declares "
+                                  f"'{declared}'; expected them to agree")
             return declared if declared is not None else found
 
         x_q = {"rt": "temperature", "didv": "bias"}.get(kind or "")
@@ -173,10 +169,7 @@ class HDF5Loader(Loader):
                 raise LoaderError(f"{path}: dataset '{x}' has no 'units' attribute and fitkit never "
                                   f"guesses one; "
                                   f"declare it, e.g. pass units={{'{x}': 'K'}}")
-            try:
-                xq = UNITS[canonical_unit(x_unit)].quantity
-            except UnitError as err:
-                raise LoaderError(f"{path}: dataset '{x}': {err}") from err
+            xq = UNITS[unit_token(path, f"dataset '{x}'", x_unit)].quantity
             kind = {"temperature": "rt", "voltage": "didv"}.get(xq)
             if kind is None:
                 raise LoaderError(f"{path}: x dataset '{x}' has unit '{x_unit}' ({xq}); expected a "
@@ -188,10 +181,8 @@ class HDF5Loader(Loader):
         if y_q is None:
             y_q = "dIdV"
             if y_unit is not None:
-                try:
-                    y_q = _UNIT_TO_QUANTITY.get(UNITS[canonical_unit(y_unit)].quantity, "dIdV")
-                except UnitError as err:
-                    raise LoaderError(f"{path}: dataset '{y}': {err}") from err
+                yq = UNITS[unit_token(path, f"dataset '{y}'", y_unit)].quantity
+                y_q = _UNIT_TO_QUANTITY.get(yq, "dIdV")
         assert kind is not None
         plan = ColumnPlan(kind=kind)
         plan.targets[x] = canonical_target(path, x, x_q, x_unit)

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from fitkit.errors import DataValidationError, LoaderError, MissingColumnError
+from fitkit.io._common import read_head
 from fitkit.io._registry import register_loader
 from fitkit.io.base import Loader
 from fitkit.io.nanonis_dat import _lockin_amplitude, _temperature_from_comments, parse_column_name
@@ -508,11 +509,7 @@ class Nanonis3dsLoader(Loader):
         """Return True for a ``.3ds`` file starting with a ``Grid dim=`` line."""
         if path.suffix.lower() not in cls.extensions:
             return False
-        try:
-            with path.open("rb") as fh:
-                return fh.read(16).lstrip(b"\xef\xbb\xbf").startswith(b"Grid dim=")
-        except OSError:
-            return False
+        return read_head(path, 16).lstrip(b"\xef\xbb\xbf").startswith(b"Grid dim=")
 
     def read(
         self,

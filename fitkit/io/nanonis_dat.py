@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 from fitkit.errors import DataValidationError, LoaderError, MissingColumnError
+from fitkit.io._common import read_head
 from fitkit.io._registry import register_loader
 from fitkit.io.base import Loader
 from fitkit.io.sweep import Sweep, SweepMeta
@@ -322,12 +323,8 @@ class NanonisDatLoader(Loader):
         """Return True for a ``.dat`` file whose first line is ``Experiment<TAB>bias spectroscopy``."""
         if path.suffix.lower() not in cls.extensions:
             return False
-        try:
-            with path.open("rb") as fh:
-                head = fh.read(64)
-        except OSError:
-            return False
-        return head.lstrip(b"\xef\xbb\xbf").lower().startswith(b"experiment\tbias spectroscopy")
+        head = read_head(path, 64).lstrip(b"\xef\xbb\xbf")
+        return head.lower().startswith(b"experiment\tbias spectroscopy")
 
     def read(
         self,

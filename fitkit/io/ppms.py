@@ -91,9 +91,7 @@ class PPMSLoader(Loader):
         """``.dat`` extension and a first non-blank line ``[Header]``."""
         if path.suffix.lower() not in cls.extensions:
             return False
-        head = read_head(path, 256)
-        if head.startswith(b"\xef\xbb\xbf"):
-            head = head[3:]
+        head = read_head(path, 256, strip_bom=True)
         return head.lstrip()[:8].lower() == b"[header]"
 
     def read(

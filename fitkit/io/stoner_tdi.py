@@ -52,11 +52,12 @@ from fitkit.io._common import (
     read_head,
     split_lines,
     split_table,
+    unit_token,
 )
 from fitkit.io._registry import register_loader
 from fitkit.io.base import Loader
 from fitkit.io.sweep import Sweep
-from fitkit.units import UNITS, UnitError, canonical_unit
+from fitkit.units import UNITS
 
 __all__ = ["StonerTDILoader", "parse_tdi_metadata"]
 
@@ -119,10 +120,7 @@ class StonerTDILoader(Loader):
         """Known extension and a file starting with ``TDI Format``."""
         if path.suffix.lower() not in cls.extensions:
             return False
-        head = read_head(path, 64)
-        if head.startswith(b"\xef\xbb\xbf"):
-            head = head[3:]
-        return head.startswith(_MAGIC.encode())
+        return read_head(path, 64, strip_bom=True).startswith(_MAGIC.encode())
 
     def read(
         self,
@@ -267,10 +265,7 @@ class StonerTDILoader(Loader):
         if x_unit is None:
             raise LoaderError(f"{path}: column '{x}' has no unit in the file and fitkit never guesses one; "
                               f"declare it, e.g. pass units={{'{x}': 'mV'}}")
-        try:
-            xq = UNITS[canonical_unit(x_unit)].quantity
-        except UnitError as err:
-            raise LoaderError(f"{path}: column '{x}': {err}") from err
+        xq = UNITS[unit_token(path, f"column '{x}'", x_unit)].quantity
         if xq == "temperature":
             kind, x_q = "rt", "temperature"
         elif xq == "voltage":
@@ -285,10 +280,7 @@ class StonerTDILoader(Loader):
         elif y_unit is None:
             y_q = "dIdV"
         else:
-            try:
-                yq = UNITS[canonical_unit(y_unit)].quantity
-            except UnitError as err:
-                raise LoaderError(f"{path}: column '{y}': {err}") from err
+            yq = UNITS[unit_token(path, f"column '{y}'", y_unit)].quantity
             y_q = _UNIT_TO_QUANTITY.get(yq, "dIdV")
         plan = ColumnPlan(kind=kind)
         plan.targets[x] = canonical_target(path, x, x_q, x_unit)

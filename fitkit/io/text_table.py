@@ -47,6 +47,7 @@ from fitkit.io._common import (
     read_head,
     split_lines,
     split_table,
+    units_agree,
 )
 from fitkit.io._registry import register_loader
 from fitkit.io.base import Loader
@@ -214,9 +215,7 @@ class TextTableLoader(Loader):
         suffix = path.suffix.lower()
         if suffix not in cls.extensions:
             return False
-        head = read_head(path, _SNIFF_BYTES)
-        if head.startswith(b"\xef\xbb\xbf"):
-            head = head[3:]
+        head = read_head(path, _SNIFF_BYTES, strip_bom=True)
         start = head.lstrip()
         if start.startswith(b"TDI Format") or start[:8].lower() == b"[header]":
             return False
@@ -386,15 +385,11 @@ class TextTableLoader(Loader):
             declared = units.get(raw, units.get(q))
             unit_text = header_unit
             if declared is not None:
-                if header_unit is not None:
-                    try:
-                        same = canonical_unit(declared) == canonical_unit(header_unit)
-                    except UnitError as err:
-                        raise LoaderError(f"{path}: column '{raw}': {err}") from err
-                    if not same:
-                        raise LoaderError(f"{path}: column '{raw}' says unit '{header_unit}' in the "
-                                          f"header but "
-                                          f"units= declares '{declared}'; expected them to agree")
+                label = f"column '{raw}'"
+                if header_unit is not None and not units_agree(path, label, declared, header_unit):
+                    raise LoaderError(f"{path}: column '{raw}' says unit '{header_unit}' in the "
+                                      f"header but "
+                                      f"units= declares '{declared}'; expected them to agree")
                 unit_text = declared
             plan.targets[raw] = canonical_target(path, raw, q, unit_text, normalized=normalized)
             if unit_text is not None:
