@@ -7,10 +7,25 @@ they are cheap, robust first estimates used by ``guess()``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["high_bias_level", "symmetric_peak_positions"]
+__all__ = ["high_bias_level", "override_value", "symmetric_peak_positions"]
+
+
+def override_value(overrides: Mapping[str, Any], name: str, default: float) -> float:
+    """Value of a ``guess()`` override given as a number or as ``{"value": ...}``; ``default`` otherwise.
+
+    Lets a guess use fixed parameters (tip gap, geometry ...) that the caller overrides; an override
+    dict without ``"value"`` (e.g. ``{"vary": False}``) leaves ``default``.
+    """
+    val = overrides.get(name, default)
+    if isinstance(val, dict):
+        val = val.get("value", default)
+    return float(val)
 
 
 def _sorted_finite(y: ArrayLike, x: ArrayLike) -> tuple[np.ndarray, np.ndarray]:

@@ -49,6 +49,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from fitkit.models import FitkitModel, ParamSpec, register_model
+from fitkit.models.guesses import override_value
 from fitkit.physics.phase_slip import C_U, phase_slip_resistance_gz, phase_slip_resistance_lamh
 
 __all__ = [
@@ -147,13 +148,6 @@ def _plateau_and_t90(x: np.ndarray, y: np.ndarray) -> tuple[float, float, np.nda
     return r_n, t90, xs, ys
 
 
-def _override_value(overrides: dict[str, Any], name: str, default: float) -> float:
-    v = overrides.get(name, default)
-    if isinstance(v, dict):
-        v = v.get("value", default)
-    return float(v)
-
-
 def _scan(func: Any, xs: np.ndarray, ys: np.ndarray, grid: dict[str, np.ndarray],
           fixed: dict[str, Any]) -> dict[str, float]:
     """Grid point with the smallest sum of squared log-residuals (one broadcast evaluation)."""
@@ -171,8 +165,36 @@ def _scan(func: Any, xs: np.ndarray, ys: np.ndarray, grid: dict[str, np.ndarray]
     return {n: float(m[idx]) for n, m in zip(names, mesh, strict=True)}
 
 
+class _PhaseSlipRT(FitkitModel):
+    """Shared parts of the R(T) phase-slip models: axes, relative weights, grid-search guess."""
+
+    x_name = "temperature"
+    x_unit = "K"
+    y_unit = "ohm"
+
+    def default_weights(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Relative weights 1/|R| (noise roughly proportional to R; R spans decades)."""
+        return _relative_weights(y)
+
+    def _grid_guess(self, xs: np.ndarray, ys: np.ndarray, r_n: float, t90: float,
+                    fixed_names: tuple[str, ...], grid: dict[str, np.ndarray],
+                    overrides: dict[str, Any]) -> lmfit.Parameters:
+        """Coarse log-residual search over ``t_c`` (0.9 R_N point ... 3 times it) and ``grid``.
+
+        The fixed parameters ``fixed_names`` come from ``overrides`` (else their spec values), the
+        options from the instance; ``r_n`` (Ohm) is held at the plateau value.  Overrides are applied last.
+        """
+        fixed = {n: override_value(overrides, n, self.spec(n).value) for n in fixed_names}
+        fixed.update(self.opts)
+        fixed["r_n"] = r_n / 1e3
+        t_hi = max(min(3.0 * t90, float(xs[-1]) * 1.02), t90 * 1.02)
+        full_grid = {"t_c": np.geomspace(t90 * 1.0001, t_hi, 24), **grid}
+        best = _scan(type(self).model_function, xs, ys, full_grid, fixed)
+        return self._finish_guess({"r_n": r_n / 1e3, **best}, **overrides)
+
+
 @register_model
-class PhaseSlipGZModel(FitkitModel):
+class PhaseSlipGZModel(_PhaseSlipRT):
     r"""Nanowire R(T) from thermally activated phase slips: g_xi barrier, GZ-like prefactor.
 
     .. math::
@@ -192,9 +214,6 @@ class PhaseSlipGZModel(FitkitModel):
     """
 
     key = "phase_slip_gz"
-    x_name = "temperature"
-    x_unit = "K"
-    y_unit = "ohm"
     param_specs = (
         ParamSpec("g_xi", "1", 10.0, min=1e-3, max=1e3, description="dimensionless conductance R_K/R_xi "
                   "(xi_GL(0) convention)"),
@@ -218,10 +237,6 @@ class PhaseSlipGZModel(FitkitModel):
         "near_tc='switch'); this regularisation is ours, not from the literature.",
     )
     model_function = staticmethod(phase_slip_gz_ohm)
-
-    def default_weights(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Relative weights 1/|R| (noise roughly proportional to R; R spans decades)."""
-        return _relative_weights(y)
 
     def guess(self, data: np.ndarray, x: np.ndarray, **overrides: Any) -> lmfit.Parameters:
         r"""Start values from an R(T) curve.
@@ -258,19 +273,12 @@ class PhaseSlipGZModel(FitkitModel):
             tm = float(np.clip(np.median(xs[tail]) / t_c0, 0.05, 0.95))
             denom = C_U * t_c0 * np.sqrt(1.0 - tm) * (1.0 + tm / 2.0)
             g_slope = float(np.clip(-slope / denom, 0.05, 500.0))
-        fixed_names = ("b", "r_floor", "length", "xi")
-        fixed = {n: _override_value(overrides, n, self.spec(n).value) for n in fixed_names}
-        fixed.update(self.opts)
-        fixed["r_n"] = r_n / 1e3
-        t_hi = max(min(3.0 * t90, float(xs[-1]) * 1.02), t90 * 1.02)
-        grid = {"t_c": np.geomspace(t90 * 1.0001, t_hi, 24),
-                "g_xi": np.geomspace(max(g_slope / 10.0, 1e-2), min(g_slope * 10.0, 1e3), 41)}
-        best = _scan(phase_slip_gz_ohm, xs, ys, grid, fixed)
-        return self._finish_guess({"r_n": r_n / 1e3, **best}, **overrides)
+        grid = {"g_xi": np.geomspace(max(g_slope / 10.0, 1e-2), min(g_slope * 10.0, 1e3), 41)}
+        return self._grid_guess(xs, ys, r_n, t90, ("b", "r_floor", "length", "xi"), grid, overrides)
 
 
 @register_model
-class PhaseSlipLAMHModel(FitkitModel):
+class PhaseSlipLAMHModel(_PhaseSlipRT):
     r"""Nanowire R(T) from LAMH phase slips in the Lau-Tinkham parametrisation.
 
     .. math::
@@ -289,9 +297,6 @@ class PhaseSlipLAMHModel(FitkitModel):
     """
 
     key = "phase_slip_lamh"
-    x_name = "temperature"
-    x_unit = "K"
-    y_unit = "ohm"
     param_specs = (
         ParamSpec("t_c", "K", 0.4, min=1e-3, max=1e3, description="critical temperature T_c"),
         ParamSpec("r_n", "kohm", 25.0, min=0.0, description="normal-state resistance R_N"),
@@ -306,10 +311,6 @@ class PhaseSlipLAMHModel(FitkitModel):
         "not re-checked against the paper); it differs by ~8/3 from a dirty-limit GL evaluation.",
     )
     model_function = staticmethod(phase_slip_lamh_ohm)
-
-    def default_weights(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Relative weights 1/|R| (noise roughly proportional to R; R spans decades)."""
-        return _relative_weights(y)
 
     def guess(self, data: np.ndarray, x: np.ndarray, **overrides: Any) -> lmfit.Parameters:
         r"""Start values: ``r_n`` from the high-T plateau, ``t_c`` and ``xi0`` by a coarse grid search.
@@ -331,10 +332,5 @@ class PhaseSlipLAMHModel(FitkitModel):
         lmfit.Parameters
         """
         r_n, t90, xs, ys = _plateau_and_t90(x, data)
-        fixed = {n: _override_value(overrides, n, self.spec(n).value) for n in ("length", "r_floor")}
-        fixed.update(self.opts)
-        fixed["r_n"] = r_n / 1e3
-        t_hi = max(min(3.0 * t90, float(xs[-1]) * 1.02), t90 * 1.02)
-        grid = {"t_c": np.geomspace(t90 * 1.0001, t_hi, 24), "xi0": np.geomspace(0.1, 1e4, 51)}
-        best = _scan(phase_slip_lamh_ohm, xs, ys, grid, fixed)
-        return self._finish_guess({"r_n": r_n / 1e3, **best}, **overrides)
+        return self._grid_guess(xs, ys, r_n, t90, ("length", "r_floor"), {"xi0": np.geomspace(0.1, 1e4, 51)},
+                                overrides)

@@ -49,7 +49,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from fitkit.models import DATA_UNIT, FitkitModel, ParamSpec, register_model
-from fitkit.models.guesses import high_bias_level, symmetric_peak_positions
+from fitkit.models.guesses import high_bias_level, override_value, symmetric_peak_positions
 from fitkit.physics.plasmon import sis_plasmon_conductance
 from fitkit.units import MEV_PER_VOLT
 
@@ -138,11 +138,6 @@ def sis_plasmon_model_conductance(
     return g_n * g * (1.0 + bg_slope * v_mv)
 
 
-def _fixed(overrides: dict[str, Any], name: str) -> float:
-    val = overrides.get(name, _DEFAULTS[name])
-    return float(val["value"] if isinstance(val, dict) else val)
-
-
 @register_model
 class SISPlasmonModel(FitkitModel):
     r"""S-I-S conductance of a plasmon-dressed superconducting wire against a BCS/Dynes electrode.
@@ -197,7 +192,7 @@ class SISPlasmonModel(FitkitModel):
         x_mv = np.asarray(x, dtype=float) * MEV_PER_VOLT
         peak, mid = symmetric_peak_positions(y, x_mv)
         level = high_bias_level(y, x_mv)
-        fixed = {k: _fixed(overrides, k) for k in _DEFAULTS}
+        fixed = {k: override_value(overrides, k, v) for k, v in _DEFAULTS.items()}
         est: dict[str, float] = {"bias_offset": mid if np.isfinite(mid) else 0.0}
         delta = peak - fixed["delta_tip"] if np.isfinite(peak) else self.spec("delta").value
         if not delta > 0:

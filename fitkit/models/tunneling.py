@@ -36,7 +36,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from fitkit.constants import K_B_MEV_PER_K
 from fitkit.models import DATA_UNIT, FitkitModel, ParamSpec, register_model
-from fitkit.models.guesses import high_bias_level, symmetric_peak_positions
+from fitkit.models.guesses import high_bias_level, override_value, symmetric_peak_positions
 from fitkit.physics.tunneling import nis_conductance, sis_conductance
 from fitkit.units import MEV_PER_VOLT
 
@@ -143,14 +143,6 @@ def sis_model_conductance(
     return g_n * g * (1.0 + bg_slope * v_mv)
 
 
-def _override_value(overrides: dict[str, Any], name: str, default: float) -> float:
-    """Value of an override given as a number or as ``{"value": ...}``; ``default`` otherwise."""
-    val = overrides.get(name, default)
-    if isinstance(val, dict):
-        val = val.get("value", default)
-    return float(val)
-
-
 class _TunnelBase(FitkitModel):
     x_name = "bias"
     x_unit = "V"
@@ -218,11 +210,11 @@ class NISModel(_TunnelBase):
         """
         fixed_t = "temperature" in overrides
         fixed_g = "gamma" in overrides
-        t_over = _override_value(overrides, "temperature", 0.0)
-        g_over = _override_value(overrides, "gamma", 0.0)
-        v_mod = _override_value(overrides, "v_mod", 0.0)
-        g_n = _override_value(overrides, "g_n", est["g_n"])
-        off = _override_value(overrides, "bias_offset", est["bias_offset"])
+        t_over = override_value(overrides, "temperature", 0.0)
+        g_over = override_value(overrides, "gamma", 0.0)
+        v_mod = override_value(overrides, "v_mod", 0.0)
+        g_n = override_value(overrides, "g_n", est["g_n"])
+        off = override_value(overrides, "bias_offset", est["bias_offset"])
 
         def trial(gamma: float, kt: float) -> tuple[float, dict[str, float]]:
             gamma = g_over if fixed_g else gamma
@@ -279,7 +271,7 @@ class SISModel(_TunnelBase):
         """
         est = self._common_guess(data, x)
         peak = est.pop("peak")
-        d_tip = _override_value(overrides, "delta_tip", _DEFAULT_DELTA_TIP)
+        d_tip = override_value(overrides, "delta_tip", _DEFAULT_DELTA_TIP)
         delta = peak - d_tip if np.isfinite(peak) else self.spec("delta").value
         if not delta > 0:
             delta = 0.25 * peak if np.isfinite(peak) and peak > 0 else self.spec("delta").value
