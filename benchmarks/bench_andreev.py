@@ -9,9 +9,9 @@ fit <= 100 ms.
 from __future__ import annotations
 
 import statistics
-import time
 
 import numpy as np
+from _timing import median_time  # benchmarks/ is on sys.path when run as a script
 from scipy import integrate
 
 from fitkit.constants import K_B_MEV_PER_K
@@ -33,15 +33,6 @@ def quad_reference(bias_mv: np.ndarray, delta: float, gamma: float, z: float,
 
         out.append(integrate.quad(integrand, v - 40 * kt, v + 40 * kt, points=[-delta, delta], limit=200)[0])
     return np.asarray(out)
-
-
-def median_time(func, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main() -> None:

@@ -8,11 +8,10 @@ plain ``lmfit.Model`` for the fit).
 from __future__ import annotations
 
 import math
-import statistics
-import time
 
 import lmfit
 import numpy as np
+from _timing import median_time  # benchmarks/ is on sys.path when run as a script
 
 from fitkit.constants import R_Q_OHM
 from fitkit.models.phase_slip import PhaseSlipGZModel, phase_slip_gz_ohm
@@ -37,15 +36,6 @@ def naive_gz(temperature, g_xi, t_c, r_n, b=1.0, r_floor=0.0, length=20.0, xi=14
         g_ps = math.exp(min(u, 700.0)) / (R_Q_OHM * prefactor) * (1.0 - math.exp(-u * u))
         out.append(1.0 / (1.0 / (r_n * 1e3) + g_ps) + r_floor)
     return np.asarray(out)
-
-
-def median_time(func, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main() -> None:

@@ -12,10 +12,8 @@ Run: ``python benchmarks/bench_plasmon.py``.  Prints medians of repeated runs of
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import numpy as np
+from _timing import median_time  # benchmarks/ is on sys.path when run as a script
 
 from fitkit.constants import K_B_MEV_PER_K
 from fitkit.models.plasmon import SISPlasmonModel, sis_plasmon_model_conductance
@@ -25,15 +23,6 @@ from fitkit.physics.thermal import THERMAL_CUTOFF, choose_grid, fermi
 
 PARAMS = {"delta": 0.043, "g_z": 1.5, "cutoff": 0.045, "temperature": 0.021, "delta_tip": 0.19,
           "gamma_tip": 0.001}
-
-
-def _median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def naive_conductance(bias_mv: np.ndarray) -> np.ndarray:
@@ -67,9 +56,9 @@ def main() -> None:
     """Print the benchmark medians and ratios."""
     bias_v = np.linspace(-0.45e-3, 0.45e-3, 2001)
     sis_plasmon_model_conductance(bias_v, **PARAMS)  # warm-up
-    t_fast = _median_time(lambda: sis_plasmon_model_conductance(bias_v, **PARAMS), 15)
-    t_ref = _median_time(lambda: sis_plasmon_model_conductance(bias_v, **PARAMS, resolution="reference"), 5)
-    t_naive = _median_time(lambda: naive_conductance(bias_v[::10] * 1e3), 3) * 10  # 201 points, x10
+    t_fast = median_time(lambda: sis_plasmon_model_conductance(bias_v, **PARAMS), 15)
+    t_ref = median_time(lambda: sis_plasmon_model_conductance(bias_v, **PARAMS, resolution="reference"), 5)
+    t_naive = median_time(lambda: naive_conductance(bias_v[::10] * 1e3), 3) * 10  # 201 points, x10
 
     model = SISPlasmonModel()
     rng = np.random.default_rng(7)
@@ -83,7 +72,7 @@ def main() -> None:
         y = clean + 0.015 * rng.normal(size=x.size)
         model.fit(y, model.guess(y, x), bias=x, weights=np.full(x.size, 1 / 0.015))
 
-    t_fit = _median_time(one_fit, 5)
+    t_fit = median_time(one_fit, 5)
     print("sis_plasmon benchmark (medians)")
     print(f"  eval, 2001 points, resolution=fast      : {t_fast * 1e3:8.1f} ms   (goal <= 20 ms)")
     print(f"  eval, 2001 points, resolution=reference : {t_ref * 1e3:8.1f} ms")

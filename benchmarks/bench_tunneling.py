@@ -9,11 +9,10 @@ nis fit of 1001 points <= 100 ms.
 
 from __future__ import annotations
 
-import statistics
-import time
 import warnings
 
 import numpy as np
+from _timing import median_time  # benchmarks/ is on sys.path when run as a script
 from scipy.integrate import IntegrationWarning, quad
 
 from fitkit.constants import K_B_MEV_PER_K
@@ -22,16 +21,6 @@ from fitkit.models.tunneling import nis_model_conductance
 from fitkit.physics.tunneling import nis_conductance, sis_conductance
 
 REPEATS = 25
-
-
-def _median_time(func, repeats: int = REPEATS) -> float:
-    func()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def _dos(e: float, d: float, g: float) -> float:
@@ -85,9 +74,9 @@ def main() -> None:
     rng = np.random.default_rng(1)
     nis_p = (0.5, 0.02, 0.3, 0.01)  # delta, gamma [meV], T [K], V_rms [mV]
     v_nis = np.linspace(-2.0, 2.0, 2001)
-    t_nis = _median_time(lambda: nis_conductance(v_nis, *nis_p))
+    t_nis = median_time(lambda: nis_conductance(v_nis, *nis_p), REPEATS, warmup=True)
     sub = rng.choice(v_nis, 5, replace=False)
-    t_ref = _median_time(lambda: [naive_nis_point(v, *nis_p) for v in sub], repeats=3) / sub.size
+    t_ref = median_time(lambda: [naive_nis_point(v, *nis_p) for v in sub], 3, warmup=True) / sub.size
     print(f"nis_conductance, 2001 points (Delta=0.5 meV, Gamma=0.02 meV, T=0.3 K, V_rms=0.01 mV): "
           f"median {t_nis * 1e3:.3f} ms over {REPEATS} runs (goal <= 1 ms)")
     print(f"  naive quad reference (thermal quad nested in lock-in quad), timed on {sub.size} points and "
@@ -95,9 +84,9 @@ def main() -> None:
 
     sis_p = (0.19, 0.005, 0.05, 0.005, 0.1)  # delta, gamma, delta_tip, gamma_tip [meV], T [K]
     v_sis = np.linspace(-0.6, 0.6, 4001)
-    t_sis = _median_time(lambda: sis_conductance(v_sis, *sis_p))
+    t_sis = median_time(lambda: sis_conductance(v_sis, *sis_p), REPEATS, warmup=True)
     sub = rng.choice(v_sis, 4, replace=False)
-    t_ref = _median_time(lambda: [naive_sis_point(v, *sis_p) for v in sub], repeats=3) / sub.size
+    t_ref = median_time(lambda: [naive_sis_point(v, *sis_p) for v in sub], 3, warmup=True) / sub.size
     print(f"sis_conductance, 4001 points (0.19/0.05 meV, Gamma=5 ueV, T=0.1 K): median {t_sis * 1e3:.3f} ms "
           f"over {REPEATS} runs (goal <= 5 ms)")
     print(f"  naive quad reference (central difference of two quad currents), timed on {sub.size} points "
@@ -113,10 +102,11 @@ def main() -> None:
         res = model.fit(y, p, bias=x)
         nfev.append(res.nfev)
 
-    t_fit = _median_time(fit, repeats=REPEATS)
+    t_fit = median_time(fit, REPEATS, warmup=True)
     n_ev = int(np.median(nfev))
     sub = rng.choice(x * 1e3, 5, replace=False)
-    t_pt = _median_time(lambda: [naive_nis_point(v, 0.5, 0.03, 0.3, 0.0) for v in sub], repeats=3) / sub.size
+    t_pt = median_time(lambda: [naive_nis_point(v, 0.5, 0.03, 0.3, 0.0) for v in sub], 3,
+                       warmup=True) / sub.size
     naive_fit = t_pt * x.size * n_ev
     print(f"nis fit (guess + leastsq, 1001 points, 5 free parameters): median {t_fit * 1e3:.1f} ms over "
           f"{REPEATS} runs, {n_ev} model evaluations (goal <= 100 ms)")

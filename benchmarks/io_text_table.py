@@ -8,27 +8,17 @@ policy).
 
 from __future__ import annotations
 
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _timing import median_time  # benchmarks/ is on sys.path when run as a script
 
 from fitkit.io import load
 
 N_ROWS = 200_000
 REPEATS = 5
-
-
-def _median_time(fn) -> float:
-    times = []
-    for _ in range(REPEATS):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -46,8 +36,8 @@ def main() -> None:
             df = pd.read_csv(path)
             pd.DataFrame({"temperature_K": df["T (mK)"] * 1e-3, "resistance_ohm": df["R (kOhm)"] * 1e3})
 
-        t_ours = _median_time(ours)
-        t_naive = _median_time(naive)
+        t_ours = median_time(ours, REPEATS)
+        t_naive = median_time(naive, REPEATS)
     print(f"text loader, {N_ROWS} rows: median {t_ours * 1e3:.1f} ms over {REPEATS} runs")
     print(f"pandas.read_csv reference: median {t_naive * 1e3:.1f} ms")
     print(f"ratio (loader / reference): {t_ours / t_naive:.1f}")
