@@ -52,10 +52,12 @@ __all__ = [
     "build_sweep",
     "canonical_target",
     "decode",
+    "kind_from_x_unit",
     "parse_numeric",
     "read_head",
     "unit_token",
     "units_agree",
+    "y_quantity",
     "split_lines",
     "split_table",
 ]
@@ -105,6 +107,35 @@ def unit_token(path: Path, label: str, unit_text: str) -> str:
 def units_agree(path: Path, label: str, declared: str, found: str) -> bool:
     """Whether two unit texts name the same unit (errors as :func:`unit_token`)."""
     return unit_token(path, label, declared) == unit_token(path, label, found)
+
+
+_UNIT_TO_QUANTITY = {"temperature": "temperature", "resistance": "resistance", "voltage": "bias",
+                     "current": "current", "conductance": "dIdV", "dimensionless": "dIdV",
+                     "arbitrary": "dIdV"}
+
+
+def kind_from_x_unit(path: Path, label: str, x_unit: str) -> tuple[str, str]:
+    """Sweep kind and x quantity from the x unit: ``("rt", "temperature")`` or ``("didv", "bias")``.
+
+    Raises
+    ------
+    LoaderError
+        If the unit is unknown or neither a temperature nor a voltage unit.
+    """
+    xq = UNITS[unit_token(path, label, x_unit)].quantity
+    if xq == "temperature":
+        return "rt", "temperature"
+    if xq == "voltage":
+        return "didv", "bias"
+    raise LoaderError(f"{path}: x {label} has unit '{x_unit}' ({xq}); expected a temperature unit (R(T)) "
+                      "or a voltage unit (bias sweep)")
+
+
+def y_quantity(path: Path, label: str, y_unit: str | None) -> str:
+    """Quantity of the y column of a bias sweep from its unit (``"dIdV"`` when there is no unit)."""
+    if y_unit is None:
+        return "dIdV"
+    return _UNIT_TO_QUANTITY.get(UNITS[unit_token(path, label, y_unit)].quantity, "dIdV")
 
 
 def decode(path: Path) -> tuple[str, str]:

@@ -26,19 +26,23 @@ import h5py
 import numpy as np
 
 from fitkit.errors import LoaderError, MissingColumnError
-from fitkit.io._common import ColumnPlan, build_sweep, canonical_target, read_head, unit_token, units_agree
+from fitkit.io._common import (
+    ColumnPlan,
+    build_sweep,
+    canonical_target,
+    kind_from_x_unit,
+    read_head,
+    units_agree,
+    y_quantity,
+)
 from fitkit.io._registry import register_loader
 from fitkit.io.base import Loader
 from fitkit.io.sweep import Sweep
-from fitkit.units import UNITS
 
 __all__ = ["HDF5Loader"]
 
 _SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _SIGNATURE_OFFSETS = (0, 512, 1024, 2048)
-_UNIT_TO_QUANTITY = {"current": "current", "conductance": "dIdV", "dimensionless": "dIdV",
-                     "arbitrary": "dIdV", "resistance": "resistance", "temperature": "temperature",
-                     "voltage": "bias"}
 
 
 def _py(value: Any) -> Any:
@@ -169,20 +173,11 @@ class HDF5Loader(Loader):
                 raise LoaderError(f"{path}: dataset '{x}' has no 'units' attribute and fitkit never "
                                   f"guesses one; "
                                   f"declare it, e.g. pass units={{'{x}': 'K'}}")
-            xq = UNITS[unit_token(path, f"dataset '{x}'", x_unit)].quantity
-            kind = {"temperature": "rt", "voltage": "didv"}.get(xq)
-            if kind is None:
-                raise LoaderError(f"{path}: x dataset '{x}' has unit '{x_unit}' ({xq}); expected a "
-                                  f"temperature "
-                                  "unit (R(T)) or a voltage unit (bias sweep)")
-            x_q = "temperature" if kind == "rt" else "bias"
+            kind, x_q = kind_from_x_unit(path, f"dataset '{x}'", x_unit)
         y_q = "resistance" if kind == "rt" else None
         y_unit = unit_for(y, y_q)
         if y_q is None:
-            y_q = "dIdV"
-            if y_unit is not None:
-                yq = UNITS[unit_token(path, f"dataset '{y}'", y_unit)].quantity
-                y_q = _UNIT_TO_QUANTITY.get(yq, "dIdV")
+            y_q = y_quantity(path, f"dataset '{y}'", y_unit)
         assert kind is not None
         plan = ColumnPlan(kind=kind)
         plan.targets[x] = canonical_target(path, x, x_q, x_unit)

@@ -48,16 +48,16 @@ from fitkit.io._common import (
     build_sweep,
     canonical_target,
     decode,
+    kind_from_x_unit,
     parse_numeric,
     read_head,
     split_lines,
     split_table,
-    unit_token,
+    y_quantity,
 )
 from fitkit.io._registry import register_loader
 from fitkit.io.base import Loader
 from fitkit.io.sweep import Sweep
-from fitkit.units import UNITS
 
 __all__ = ["StonerTDILoader", "parse_tdi_metadata"]
 
@@ -66,9 +66,6 @@ _ITEM = re.compile(r"^(?P<key>.*?)\{(?P<type>.*?)\}=(?P<value>.*)$", re.DOTALL)
 _INT_TYPES = frozenset({"I8", "I16", "I32", "I64", "U8", "U16", "U32", "U64"})
 _FLOAT_TYPES = frozenset({"Double Float", "Single Float", "Extended Float", "Float"})
 _DEFAULT_T = "temperature: T2"
-_UNIT_TO_QUANTITY = {"temperature": "temperature", "resistance": "resistance", "voltage": "bias",
-                     "current": "current", "conductance": "dIdV", "dimensionless": "dIdV",
-                     "arbitrary": "dIdV"}
 
 
 def _typed(type_name: str, value: str) -> Any:
@@ -265,23 +262,9 @@ class StonerTDILoader(Loader):
         if x_unit is None:
             raise LoaderError(f"{path}: column '{x}' has no unit in the file and fitkit never guesses one; "
                               f"declare it, e.g. pass units={{'{x}': 'mV'}}")
-        xq = UNITS[unit_token(path, f"column '{x}'", x_unit)].quantity
-        if xq == "temperature":
-            kind, x_q = "rt", "temperature"
-        elif xq == "voltage":
-            kind, x_q = "didv", "bias"
-        else:
-            raise LoaderError(f"{path}: x column '{x}' has unit '{x_unit}' ({xq}); expected a temperature "
-                              f"unit "
-                              "(R(T)) or a voltage unit (bias sweep)")
+        kind, x_q = kind_from_x_unit(path, f"column '{x}'", x_unit)
         y_unit = units.get(y)
-        if kind == "rt":
-            y_q = "resistance"
-        elif y_unit is None:
-            y_q = "dIdV"
-        else:
-            yq = UNITS[unit_token(path, f"column '{y}'", y_unit)].quantity
-            y_q = _UNIT_TO_QUANTITY.get(yq, "dIdV")
+        y_q = "resistance" if kind == "rt" else y_quantity(path, f"column '{y}'", y_unit)
         plan = ColumnPlan(kind=kind)
         plan.targets[x] = canonical_target(path, x, x_q, x_unit)
         plan.targets[y] = canonical_target(path, y, y_q, y_unit, normalized=normalized)
