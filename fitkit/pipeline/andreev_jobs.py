@@ -82,14 +82,13 @@ from fitkit.pipeline.andreev_support import (
     pcar_figure,
     resolve_value,
     row_record,
-    save_csv,
-    save_png,
     series_hash,
     temperature_figure,
     v_mod_mV,
     wmean,
 )
 from fitkit.pipeline.jobs import ItemTask, JobKind, register_job_kind
+from fitkit.report.writer import atomic_write_csv, atomic_write_png
 
 if TYPE_CHECKING:
     from fitkit.config import JobConfig, RunConfig
@@ -458,8 +457,8 @@ class AndreevContactSeriesJob(_SeriesKind):
             return []
         table = contact_table(rows)
         folder = Path(outdir) / "series" / job.name
-        save_csv(table, folder / "contact_series.csv")
-        save_png(contact_figure(table), folder / "delta_vs_g_contact.png")
+        atomic_write_csv(folder / "contact_series.csv", table)
+        atomic_write_png(folder / "delta_vs_g_contact.png", contact_figure(table))
         return []
 
     def report_section(
@@ -625,8 +624,8 @@ class AndreevTemperatureSeriesJob(_SeriesKind):
         table = table.sort_values("temperature_K", kind="stable", ignore_index=True)
         summ = next((r for r in recs if r.meta.get("summary") and r.success), None)
         folder = Path(outdir) / "series" / job.name
-        save_csv(table, folder / "temperature_series.csv")
-        save_png(temperature_figure(table, summ), folder / "delta_col_vs_T.png")
+        atomic_write_csv(folder / "temperature_series.csv", table)
+        atomic_write_png(folder / "delta_col_vs_T.png", temperature_figure(table, summ))
         return []
 
     def report_section(
@@ -796,11 +795,11 @@ class PcarProfileJob(JobKind):
             if not rec.success or "profile" not in rec.meta:
                 continue
             folder = Path(outdir) / "series" / job.name / pcar_dirname(rec)
-            save_csv(correlation_table(rec), folder / "correlations.csv")
+            atomic_write_csv(folder / "correlations.csv", correlation_table(rec))
             import pandas as pd
 
             prof = pd.DataFrame(rec.meta["profile"])
-            save_csv(prof, folder / "chi2_profile.csv")
+            atomic_write_csv(folder / "chi2_profile.csv", prof)
             sweep = None
             try:
                 sweeps = load_sweeps(
@@ -815,7 +814,7 @@ class PcarProfileJob(JobKind):
                     sweep = apply_steps(sweep, list(job.preprocess))
             except (*CAPTURED_ERRORS, IndexError):
                 sweep = None
-            save_png(pcar_figure(rec, prof, sweep), folder / "pcar.png")
+            atomic_write_png(folder / "pcar.png", pcar_figure(rec, prof, sweep))
         return []
 
     def report_section(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import io
 import json
 import math
 import re
@@ -459,20 +458,6 @@ def wmean(values: Sequence[float], errors: Sequence[float]) -> tuple[float, floa
     chi = float(np.sum(w * (v - m) ** 2) / (v.size - 1)) if v.size > 1 else math.nan
     err = float(1.0 / np.sqrt(np.sum(w)) * math.sqrt(max(1.0, chi if math.isfinite(chi) else 1.0)))
     return m, err, chi
-
-
-def save_png(fig: Any, path: Path) -> None:
-    from fitkit.report.writer import atomic_write_bytes
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    atomic_write_bytes(path, buf.getvalue())
-
-
-def save_csv(frame: Any, path: Path) -> None:
-    from fitkit.report.writer import atomic_write_text
-
-    atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n"))
 
 
 def own_records(results: Mapping[str, list[FitRecord]], job: JobConfig) -> list[FitRecord]:

@@ -34,7 +34,8 @@ from fitkit.config import RunConfig, load_plugins
 from fitkit.fitting.batch import CAPTURED_ERRORS
 from fitkit.fitting.record import FitRecord
 from fitkit.pipeline.jobs import ITEM_SCHEMA, JOB_KINDS, ItemTask, file_hash, run_item
-from fitkit.pipeline.output import atomic_write_json, read_item, write_run_report
+from fitkit.pipeline.output import read_item, write_run_report
+from fitkit.report.writer import atomic_write_json, write_manifest
 
 __all__ = ["Failure", "RunSummary", "job_digest", "plan", "run"]
 
@@ -287,7 +288,7 @@ def run(
 
     def on_done(doc: dict[str, Any]) -> None:
         key = (doc["job"], doc["item_id"])
-        atomic_write_json(_item_path(out, by_key[key]), doc)
+        atomic_write_json(_item_path(out, by_key[key]), doc, indent=1)
         results[key] = [FitRecord.from_dict(r) for r in doc["records"]]
         bar.update(1)
 
@@ -386,20 +387,4 @@ def _write_manifest(
         "failures": [f.__dict__ for f in failures],
         "job_digests": {j.name: job_digest(cfg, j.name) for j in cfg.jobs},
     }
-    finished = _dt.datetime.now(_dt.UTC)
-    try:
-        from fitkit.report.writer import write_manifest
-    except ImportError:
-        atomic_write_json(
-            out / "run.json",
-            {
-                "manifest_version": 1,
-                "started": started.isoformat(),
-                "finished": finished.isoformat(),
-                "config": cfg.to_dict(),
-                "inputs": [{"path": p, "sha256": file_hash(p)} for p in inputs],
-                **extra,
-            },
-        )
-        return
-    write_manifest(out, cfg, inputs, started, finished, extra=extra)
+    write_manifest(out, cfg, inputs, started, _dt.datetime.now(_dt.UTC), extra=extra)

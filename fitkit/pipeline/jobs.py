@@ -654,12 +654,11 @@ class GapTemperatureJob(JobKind):
     ) -> str:
         """Delta(T) points with the fitted BCS curve, one figure per group: ``series/<job>/*.png``."""
         import html
-        import io
 
         from matplotlib.figure import Figure
 
         from fitkit.physics.bcs import bcs_gap
-        from fitkit.report.writer import atomic_write_bytes
+        from fitkit.report.writer import atomic_write_png
 
         parts = []
         for rec in records:
@@ -689,9 +688,7 @@ class GapTemperatureJob(JobKind):
             ax.legend(fontsize="small")
             ax.set_title(f"{job.name}: {rec.sample_id}")
             rel = f"series/{job.name}/{safe_id(str(rec.sample_id or 'all'))}_gap_vs_T.png"
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=110)
-            atomic_write_bytes(outdir / rel, buf.getvalue())
+            atomic_write_png(outdir / rel, fig)
             e = html.escape
             parts.append(
                 f"<figure style='display:inline-block'><a href='{e(rel)}'><img src='{e(rel)}'></a>"

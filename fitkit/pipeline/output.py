@@ -1,72 +1,32 @@
 """Run-folder output of the pipeline: item files, per-fit folders, tables, index.html, run.json.
 
-The file formats themselves belong to :mod:`fitkit.report` (tables, plots, writer); this module
-only decides *where* things go in a run folder and falls back to plain JSON when a report
-function is unavailable.  Layout: see ``docs/config.md``.
+The file formats and the atomic writes belong to :mod:`fitkit.report` (tables, plots, writer);
+this module only decides *where* things go in a run folder.  Layout: see ``docs/config.md``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import html
-import io
 import json
 import logging
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from fitkit.fitting.record import FitRecord
+from fitkit.report.writer import (
+    atomic_write_csv,
+    atomic_write_json,
+    atomic_write_png,
+    atomic_write_text,
+    write_fit_report,
+)
 
-__all__ = ["atomic_write_json", "atomic_write_text", "read_item", "write_fit_folder", "write_run_report"]
+__all__ = ["read_item", "write_fit_folder", "write_run_report"]
 
 log = logging.getLogger("fitkit")
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write text atomically: temporary file in the same folder, fsync, :func:`os.replace`.
-
-    Raises
-    ------
-    OSError
-        If the file cannot be written (the destination is then untouched).
-    """
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return p
-
-
-def _finite(obj: Any) -> Any:
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, Mapping):
-        return {str(k): _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    if hasattr(obj, "item") and callable(obj.item):
-        return _finite(obj.item())
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
-
-
-def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> Path:
-    """Write strict JSON (NaN -> null) atomically."""
-    return atomic_write_text(path, json.dumps(_finite(obj), indent=1, allow_nan=False) + "\n")
 
 
 def read_item(path: Path) -> dict[str, Any] | None:
@@ -88,11 +48,6 @@ def write_fit_folder(
     Uses :func:`fitkit.report.writer.write_fit_report`; a failure to draw or write is logged
     and recorded in ``folder/error.txt``, it never fails the fit.
     """
-    try:
-        from fitkit.report.writer import write_fit_report
-    except ImportError:
-        atomic_write_json(folder / "record.json", record.to_dict())
-        return
     try:
         write_fit_report(
             record,
@@ -183,7 +138,7 @@ def _parameter_plots(frame: Any, records: Sequence[FitRecord], outdir: Path) -> 
             ax.set_title(f"{job}: {col}")
             fig.tight_layout()
             name = f"plots/{safe_name(job)}__{safe_name(col)}.png"
-            _save_figure(fig, outdir / name)
+            atomic_write_png(outdir / name, fig, dpi=100)
             out.append((str(job), f"{job}: {col}", name))
     return out
 
@@ -193,12 +148,6 @@ def safe_name(text: str) -> str:
     from fitkit.pipeline.jobs import safe_id
 
     return safe_id(str(text))
-
-
-def _save_figure(fig: Any, path: Path) -> None:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    _atomic_bytes(path, buf.getvalue())
 
 
 def _quantity_columns(sub: Any, records: Sequence[FitRecord], job: str) -> list[str]:
@@ -259,21 +208,9 @@ def _against_plots(
                         str(sid), (x, y), textcoords="offset points", xytext=(3, 3), fontsize=7
                     )
                 rel = f"plots/{safe_name(job.name)}__{safe_name(qcol)}__vs__{safe_name(col)}.png"
-                _save_figure(fig, outdir / rel)
+                atomic_write_png(outdir / rel, fig, dpi=100)
                 out.append((job.name, f"{job.name}: {qcol} vs {col}", rel))
     return out
-
-
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_run_report(
@@ -290,7 +227,7 @@ def write_run_report(
     disp = dict(cfg.report.display_units)
     frame = _frame(records, disp, cfg.samples)
     if "csv" in formats:
-        atomic_write_text(outdir / "results.csv", frame.to_csv(index=False, lineterminator="\n"))
+        atomic_write_csv(outdir / "results.csv", frame)
     if "json" in formats:
         try:
             from fitkit.report.tables import records_to_json
@@ -304,6 +241,7 @@ def write_run_report(
         atomic_write_json(
             outdir / "results.json",
             {"format": "fitkit-records", "version": 1, "run": cfg.name, "records": recs},
+            indent=1,
         )
     if "hdf5" in formats:
         try:

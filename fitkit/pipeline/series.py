@@ -25,7 +25,6 @@ References
 from __future__ import annotations
 
 import html
-import io
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -39,6 +38,7 @@ from fitkit.errors import DataValidationError, FitError
 from fitkit.fitting.batch import CAPTURED_ERRORS, failed_record
 from fitkit.fitting.record import FitRecord
 from fitkit.pipeline.jobs import JobKind, _param_root, register_job_kind
+from fitkit.report.writer import atomic_write_png
 
 if TYPE_CHECKING:
     from fitkit.config import JobConfig, RunConfig, Sample
@@ -150,14 +150,6 @@ def _sample_length(sample: Sample | None, quantity: str) -> float | None:
         return float(sample.get(quantity, "nm"))
     except KeyError:
         return None
-
-
-def _save_png(fig: Any, path: Path) -> None:
-    from fitkit.report.writer import atomic_write_bytes
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    atomic_write_bytes(path, buf.getvalue())
 
 
 def _fmt(value: float, err: float, unit: str, display_units: Mapping[str, str]) -> str:
@@ -799,7 +791,7 @@ class FinkelsteinJob(JobKind):
             ax.set_title(f"{job.name}: T_c vs sheet resistance")
             name = "finkelstein.png" if k == 0 else f"finkelstein_{k}.png"
             rel = f"series/{job.name}/{name}"
-            _save_png(fig, outdir / rel)
+            atomic_write_png(outdir / rel, fig)
             parts.append(
                 f"<figure style='display:inline-block'><a href='{e(rel)}'><img src='{e(rel)}' "
                 f"alt='{e(job.name)}'></a><figcaption>{e(rec.message)}</figcaption></figure>"

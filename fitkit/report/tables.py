@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from fitkit.fitting.record import FitRecord
-from fitkit.report.writer import atomic_write_bytes, atomic_write_json, atomic_write_text, json_default
+from fitkit.report.writer import atomic_write_bytes, atomic_write_csv, atomic_write_json, json_default
 from fitkit.units import DIMENSIONLESS, UNITS, UnitError, canonical_unit, convert
 
 __all__ = [
@@ -416,7 +416,7 @@ def write_csv(path: str | os.PathLike[str], records: Iterable[FitRecord] | pd.Da
         If the file cannot be written.
     """
     frame = records if isinstance(records, pd.DataFrame) else records_to_frame(records, display_units)
-    return atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n"))
+    return atomic_write_csv(path, frame)
 
 
 # --------------------------------------------------------------------------------------------

@@ -43,7 +43,9 @@ from fitkit.units import UNITS
 __all__ = [
     "atomic_path",
     "atomic_write_bytes",
+    "atomic_write_csv",
     "atomic_write_json",
+    "atomic_write_png",
     "atomic_write_text",
     "format_value_error",
     "json_default",
@@ -160,6 +162,30 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "
         If the file cannot be written.
     """
     return atomic_write_bytes(path, text.encode(encoding))
+
+
+def atomic_write_png(path: str | os.PathLike[str], fig: Any, *, dpi: int = 110) -> Path:
+    """Render a matplotlib figure to PNG and write it atomically (see :func:`atomic_write_bytes`).
+
+    Returns
+    -------
+    Path
+        The destination path.
+    """
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def atomic_write_csv(path: str | os.PathLike[str], frame: Any) -> Path:
+    """Write a DataFrame as CSV (no index, ``\\n`` line ends) atomically.
+
+    Returns
+    -------
+    Path
+        The destination path.
+    """
+    return atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n"))
 
 
 def json_default(obj: Any) -> Any:
@@ -439,12 +465,9 @@ def write_fit_report(record: FitRecord, sweep: Any, outdir: str | os.PathLike[st
         fig = plot_fit(record, sweep, display_units=display_units)
         if title:
             fig.suptitle(title)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=dpi)
-        atomic_write_bytes(folder / "fit.png", buf.getvalue())
+        atomic_write_png(folder / "fit.png", fig, dpi=dpi)
         figure = "fit.png"
-    table = parameter_table(record, display_units=display_units)
-    atomic_write_text(folder / "parameters.csv", table.to_csv(index=False, lineterminator="\n"))
+    atomic_write_csv(folder / "parameters.csv", parameter_table(record, display_units=display_units))
     atomic_write_json(folder / "parameters.json", records_to_json([record], display_units=display_units)[0])
     atomic_write_text(folder / "summary.md",
                       summary_markdown(record, display_units=display_units, title=title, figure=figure))
