@@ -1,6 +1,8 @@
 """File-writing helpers shared by the sample-data generators (not a generator itself).
 
-``sample_data/generate.py`` skips modules whose name starts with ``_``.  Every generator writes its
+``sample_data/generate.py`` skips modules whose name starts with ``_``.  Every generator module defines
+``generate(outdir, seed) -> list[Path]``: it creates ``outdir``, draws its noise from
+``numpy.random.default_rng(seed)`` and returns the paths of the files it wrote.  It writes its
 curves as small CSV files (``# `` comment lines, one header line, one row per point, ``\\n`` line
 ends, UTF-8), then ``truth.json`` (indent 2, trailing newline) and ``README.md``.
 """
@@ -13,6 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+
+def start(outdir: Path, seed: int) -> tuple[Path, np.random.Generator]:
+    """Create ``outdir`` (with parents) and return it with ``numpy.random.default_rng(seed)``."""
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    return outdir, np.random.default_rng(seed)
 
 
 def write_csv(path: Path, comments: Iterable[str], header: str, columns: Sequence[np.ndarray],

@@ -27,7 +27,7 @@ from fitkit.physics.tunneling import nis_conductance
 
 if str(Path(__file__).resolve().parent) not in sys.path:  # generators are loaded by file path
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import write_csv, write_truth_and_readme  # noqa: E402
+from _common import start, write_csv, write_truth_and_readme  # noqa: E402
 
 DELTA_MEV = 0.55
 DELTA_COL0_MEV = 0.21
@@ -55,20 +55,10 @@ def _write(path: Path, bias: np.ndarray, g: np.ndarray, meta: dict[str, float]) 
 def generate(outdir: Path, seed: int = 3) -> list[Path]:
     """Write the contact and temperature series, truth.json and README.md into ``outdir``.
 
-    Parameters
-    ----------
-    outdir
-        Target folder (``sample_data/andreev_ino``).
-    seed
-        Seed of the Gaussian noise generator.
-
-    Returns
-    -------
-    list of Path
-        The files written.
+    The contract of every generator (see ``_common``): ``outdir`` is created if missing, ``seed`` seeds
+    the noise generator, the paths of the files written are returned.
     """
-    outdir = Path(outdir)
-    rng = np.random.default_rng(seed)
+    outdir, rng = start(outdir, seed)
     n = int(round(BIAS_MAX_MV / BIAS_STEP_MV))
     bias = np.arange(-n, n + 1) * BIAS_STEP_MV
     written: list[Path] = []

@@ -24,7 +24,7 @@ from fitkit.physics.films import finkelstein_tc
 
 if str(Path(__file__).resolve().parent) not in sys.path:  # generators are loaded by file path
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import write_csv, write_truth_and_readme  # noqa: E402
+from _common import start, write_csv, write_truth_and_readme  # noqa: E402
 
 T_C0_K = 3.0
 GAMMA = 6.0
@@ -71,21 +71,10 @@ Reference: A. M. Finkel'stein, Physica B 197, 636 (1994).
 def generate(outdir: Path, seed: int = 5) -> list[Path]:
     """Write ``F1.csv`` ... ``F5.csv``, ``samples.csv``, ``truth.json`` and ``README.md`` into ``outdir``.
 
-    Parameters
-    ----------
-    outdir
-        Output folder (created if missing).
-    seed
-        Seed of the noise generator.
-
-    Returns
-    -------
-    list of Path
-        The files written.
+    The contract of every generator (see ``_common``): ``outdir`` is created if missing, ``seed`` seeds
+    the noise generator, the paths of the files written are returned.
     """
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
+    outdir, rng = start(outdir, seed)
     written: list[Path] = []
     films: dict[str, dict[str, float]] = {}
     rows = []

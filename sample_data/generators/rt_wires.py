@@ -27,7 +27,7 @@ from fitkit.models.phase_slip import phase_slip_gz_ohm
 
 if str(Path(__file__).resolve().parent) not in sys.path:  # generators are loaded by file path
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import write_csv, write_truth_and_readme  # noqa: E402
+from _common import start, write_csv, write_truth_and_readme  # noqa: E402
 
 NOISE_REL = 0.015
 N_POINTS = 200
@@ -68,21 +68,10 @@ fitkit's stand-in model, so these files test the fitting machinery, not the publ
 def generate(outdir: Path, seed: int = 1) -> list[Path]:
     """Write ``Ti1.csv`` ... ``Ti5.csv``, ``truth.json`` and ``README.md`` into ``outdir``.
 
-    Parameters
-    ----------
-    outdir
-        Output folder (created if missing).
-    seed
-        Seed of the noise generator.
-
-    Returns
-    -------
-    list of Path
-        The files written.
+    The contract of every generator (see ``_common``): ``outdir`` is created if missing, ``seed`` seeds
+    the noise generator, the paths of the files written are returned.
     """
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
+    outdir, rng = start(outdir, seed)
     written: list[Path] = []
     truth: dict[str, object] = {
         "generator": "sample_data/generators/rt_wires.py",

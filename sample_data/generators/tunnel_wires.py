@@ -28,7 +28,7 @@ from fitkit.models.plasmon import sis_plasmon_model_conductance
 
 if str(Path(__file__).resolve().parent) not in sys.path:  # generators are loaded by file path
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import write_csv, write_truth_and_readme  # noqa: E402
+from _common import start, write_csv, write_truth_and_readme  # noqa: E402
 
 WIRES: dict[str, dict[str, float]] = {
     "Ti1": {"delta": 0.050, "g_z": 3.0, "g_n": 1.02, "bias_offset": 0.0015},
@@ -76,21 +76,10 @@ these files test the fitting machinery, not the published analysis.
 def generate(outdir: Path, seed: int = 2) -> list[Path]:
     """Write ``Ti1.csv`` ... ``Ti5.csv``, ``truth.json`` and ``README.md`` into ``outdir``.
 
-    Parameters
-    ----------
-    outdir
-        Output folder (created if missing).
-    seed
-        Seed of the noise generator.
-
-    Returns
-    -------
-    list of Path
-        The files written.
+    The contract of every generator (see ``_common``): ``outdir`` is created if missing, ``seed`` seeds
+    the noise generator, the paths of the files written are returned.
     """
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
+    outdir, rng = start(outdir, seed)
     bias_mv = np.linspace(-BIAS_MAX_MV, BIAS_MAX_MV, N_POINTS)
     written: list[Path] = []
     truth: dict[str, object] = {
