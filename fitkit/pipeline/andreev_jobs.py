@@ -1,4 +1,4 @@
-r"""Job kinds for Andreev spectroscopy: contact series, temperature series and the PCAR chi^2(P) profile.
+r"""Job kinds for Andreev spectroscopy: contact series and temperature series (PCAR: :mod:`.pcar_job`).
 
 * ``andreev_contact_series`` - all input files of the job form **one** series (one item, run by a
   worker like any other item): the spectra of one tip position at increasing contact
@@ -15,8 +15,7 @@ r"""Job kinds for Andreev spectroscopy: contact series, temperature series and t
   spectrum (Delta, Gamma, Z held at the lowest-temperature values) and the BCS-shaped law
   :math:`\Delta_{col}(T)=\Delta_{col}(0)\,g(T/T_c)`; the summary record holds ``t_c`` [K] and
   ``delta_col0`` [meV] with their standard errors.
-* ``pcar_profile`` - per file, :func:`fitkit.analysis.pcar.fit_pcar` (``btk_polarized``) and the
-  profile :func:`fitkit.analysis.pcar.chi2_profile` (P fixed on a grid, all else refitted).
+* ``pcar_profile`` - in :mod:`fitkit.pipeline.pcar_job` (registered when this module is imported).
 
 Every kind returns plain :class:`~fitkit.fitting.record.FitRecord` objects (so the numbers land
 in ``results.csv/json/h5``); :meth:`finalize` writes the series tables and figures atomically into
@@ -32,19 +31,11 @@ Example jobs::
     - name: tseries
       kind: andreev_temperature_series
       inputs: {files: "andreev_ino/temperature_series/*.csv"}
-    - name: pcar
-      kind: pcar_profile
-      inputs:
-        files: "pcar_co_nb/PCAR Co Data.csv"
-        format: text
-        options: {columns: {V: bias, G: dIdV}, units: {V: mV}, normalized: true}
 
 References
 ----------
 .. [1] T. Dubouchet et al., "Collective energy gap of preformed Cooper pairs in disordered
    superconductors", Nat. Phys. 15, 233 (2019).
-.. [2] G. J. Strijkers et al., "Andreev reflections at metal/superconductor point contacts:
-   Measurement and analysis", Phys. Rev. B 63, 104510 (2001).
 """
 
 from __future__ import annotations
@@ -60,7 +51,7 @@ import numpy as np
 
 from fitkit import units as _units
 from fitkit.errors import DataValidationError
-from fitkit.fitting.batch import CAPTURED_ERRORS, failed_record, load_sweeps
+from fitkit.fitting.batch import CAPTURED_ERRORS
 from fitkit.fitting.record import FitRecord
 from fitkit.pipeline.andreev_support import (
     check_bool,
@@ -71,15 +62,11 @@ from fitkit.pipeline.andreev_support import (
     check_unused,
     contact_figure,
     contact_table,
-    correlation_table,
     figure_html,
-    file_sample_id,
     finite,
     is_number,
     load_one,
     own_records,
-    pcar_dirname,
-    pcar_figure,
     resolve_value,
     row_record,
     series_hash,
@@ -87,7 +74,14 @@ from fitkit.pipeline.andreev_support import (
     v_mod_mV,
     wmean,
 )
-from fitkit.pipeline.jobs import ItemTask, JobKind, register_job_kind
+from fitkit.pipeline.jobs import (
+    ItemTask,
+    JobKind,
+    file_sample_id,
+    item_failure,
+    item_meta,
+    register_job_kind,
+)
 from fitkit.report.writer import atomic_write_csv, atomic_write_png
 
 if TYPE_CHECKING:
@@ -105,7 +99,6 @@ SERIES_ITEM = "series"
 """Item id of the single item of a series job (``items/<job>/series.json``)."""
 
 _FORMS = ("pm2", "pm1", "pm3")
-_PCAR_FORMS = ("strijkers", "mazin")
 
 
 class _SeriesKind(JobKind):
@@ -122,7 +115,7 @@ class _SeriesKind(JobKind):
         spec = job.options.get(self.value_option, "auto")
         files = []
         for f in job.inputs.files:
-            sid = file_sample_id(job, f.path, f.sample_id)
+            sid = str(file_sample_id(job, f.path, f.sample_id, default=f.path.stem))
             value, source = resolve_value(
                 spec, self.value_quantity, self.value_unit, f.path, cfg.sample(sid), sample_id=sid
             )
@@ -138,7 +131,7 @@ class _SeriesKind(JobKind):
         spec = job.options.get(self.value_option, "auto")
         good, bad = [], []
         for f in task.payload["files"]:
-            meta = {"job": job.name, "item_id": task.item_id, "file": Path(f["path"]).name}
+            meta = {**item_meta(task), "file": Path(f["path"]).name}
             try:
                 sw = load_one(f["path"], job)
                 value, source = f["value"], f["source"]
@@ -158,21 +151,20 @@ class _SeriesKind(JobKind):
                         f"'{Path(f['path']).name}': {source}"
                     )
             except CAPTURED_ERRORS as err:
-                if task.strict:
-                    raise
+                sid, path = f["sample_id"], f["path"]
                 bad.append(
-                    failed_record(
-                        err,
-                        model_key=self.name,
-                        sample_id=f["sample_id"],
-                        source_path=f["path"],
-                        config_digest=task.config_digest,
-                        meta=meta,
-                    )
+                    item_failure(task, err, model_key=self.name, sample_id=sid, source_path=path, meta=meta)
                 )
                 continue
             good.append((f, sw, float(value), source))
         return good, bad
+
+    def _series_failed(
+        self, task: ItemTask, err: BaseException | str, earlier: Sequence[FitRecord]
+    ) -> list[FitRecord]:
+        """``earlier`` and a failed record of the whole series (an exception is re-raised when strict)."""
+        failed = item_failure(task, err, model_key=self.name, sample_id=task.job.name, source_path="")
+        return [*earlier, failed]
 
     def _what(self) -> str:
         return {"conductance": "contact conductance", "temperature": "temperature"}[self.value_quantity]
@@ -257,18 +249,10 @@ class AndreevContactSeriesJob(_SeriesKind):
         job = task.job
         opts = dict(job.options)
         good, recs = self._load(task)
-        base_meta = {"job": job.name, "item_id": task.item_id}
+        base_meta = item_meta(task)
         if not good:
-            return [
-                *recs,
-                failed_record(
-                    f"{self.name} job '{job.name}': no spectrum with a contact conductance could be read",
-                    model_key=self.name,
-                    sample_id=job.name,
-                    config_digest=task.config_digest,
-                    meta=base_meta,
-                ),
-            ]
+            msg = f"{self.name} job '{job.name}': no spectrum with a contact conductance could be read"
+            return self._series_failed(task, msg, recs)
         v_mod, warn = v_mod_mV(job, [g[1] for g in good])
         form = str(opts.get("form", "pm2"))
         try:
@@ -282,18 +266,7 @@ class AndreevContactSeriesJob(_SeriesKind):
                 form=form,  # type: ignore[arg-type]
             )
         except CAPTURED_ERRORS as err:
-            if task.strict:
-                raise
-            return [
-                *recs,
-                failed_record(
-                    err,
-                    model_key=self.name,
-                    sample_id=job.name,
-                    config_digest=task.config_digest,
-                    meta=base_meta,
-                ),
-            ]
+            return self._series_failed(task, err, recs)
         by_path = {str(g[1].meta.source_path): g for g in good}
         rows: list[FitRecord] = []
         for k, row in enumerate(table.to_dict(orient="records")):
@@ -439,7 +412,7 @@ class AndreevContactSeriesJob(_SeriesKind):
             ),
             warnings=tuple(notes),
             config_digest=task.config_digest,
-            meta={"job": job.name, "item_id": task.item_id, "summary": True},
+            meta={**item_meta(task), "summary": True},
         )
 
     def finalize(
@@ -528,7 +501,7 @@ class AndreevTemperatureSeriesJob(_SeriesKind):
         job = task.job
         opts = dict(job.options)
         good, bad = self._load(task)
-        base_meta = {"job": job.name, "item_id": task.item_id}
+        base_meta = item_meta(task)
         v_mod, warn = v_mod_mV(job, [g[1] for g in good]) if good else (0.0, [])
         form = str(opts.get("form", "pm2"))
         try:
@@ -540,18 +513,7 @@ class AndreevTemperatureSeriesJob(_SeriesKind):
                 hold=tuple(opts.get("hold", ("delta", "gamma", "z"))),
             )
         except CAPTURED_ERRORS as err:
-            if task.strict:
-                raise
-            return [
-                *bad,
-                failed_record(
-                    err,
-                    model_key=self.name,
-                    sample_id=job.name,
-                    config_digest=task.config_digest,
-                    meta=base_meta,
-                ),
-            ]
+            return self._series_failed(task, err, bad)
         by_path = {str(g[1].meta.source_path): g for g in good}
         rows = []
         for k, row in enumerate(res.table.to_dict(orient="records")):
@@ -648,201 +610,5 @@ class AndreevTemperatureSeriesJob(_SeriesKind):
         return figure_html(job, [base + "delta_col_vs_T.png", base + "temperature_series.csv"], cap, outdir)
 
 
-# ------------------------------------------------------------------------------------- PCAR profile
-@register_job_kind
-class PcarProfileJob(JobKind):
-    r"""PCAR spin-polarisation fit and chi^2(P) profile of each file (``kind: pcar_profile``).
-
-    Options: ``form`` (``strijkers``/``mazin``), ``temperature_K`` (default 0: Gaussian smearing
-    only, Stoner's convention), ``free_level`` (fit ``g_n`` and the bias offset; default true),
-    ``delta_bounds`` (``[lo, hi]`` meV, default ``[0.5, 2.0]``), ``p_grid`` (fixed P values,
-    default 0, 0.1, ..., 0.9).  Declare the file's units as loader options
-    (``inputs.options: {units: {V: mV}, ...}``).
-
-    One record per spectrum: the ``btk_polarized`` fit (values, stderr, full correlations),
-    derived ``p_profile_min`` (the grid P of least chi-square) and ``chi2_profile_delta``
-    (chi^2(P_grid min) - chi^2(fit), >= 0 up to the optimiser's tolerance); the profile in
-    ``meta["profile"]``.  Files (per item): ``series/<job>/<item>/correlations.csv``
-    (correlation matrix of the varied parameters), ``chi2_profile.csv`` and ``pcar.png`` (data,
-    fit, residuals and chi^2(P)).
-    """
-
-    name = "pcar_profile"
-    description = "PCAR btk_polarized fit, P-Z-Delta correlations and the chi^2(P) profile"
-    option_keys = ("form", "temperature_K", "free_level", "delta_bounds", "p_grid")
-
-    def validate(self, job: JobConfig, cfg: RunConfig) -> list[tuple[str, str]]:
-        """Kind-specific problems (option types and ranges)."""
-        out = super().validate(job, cfg) + check_unused(job, self.name)
-        out += check_choice(job, "form", _PCAR_FORMS) + check_number(job, "temperature_K", 0.0)
-        out += check_bool(job, "free_level") + check_pair(job, "delta_bounds")
-        grid = job.options.get("p_grid")
-        if grid is not None and (
-            not isinstance(grid, (list, tuple))
-            or len(grid) < 2
-            or not all(is_number(p) and 0 <= p < 1 for p in grid)
-        ):
-            out.append(("options.p_grid", f"{grid!r}: expected a list of >= 2 polarisations in [0, 1)"))
-        return out
-
-    @staticmethod
-    def _fit_options(job: JobConfig) -> dict[str, Any]:
-        o = job.options
-        return {
-            "form": str(o.get("form", "strijkers")),
-            "temperature_K": float(o.get("temperature_K", 0.0)),
-            "free_level": bool(o.get("free_level", True)),
-            "delta_bounds": tuple(float(x) for x in o.get("delta_bounds", (0.5, 2.0))),
-        }
-
-    def run_item(self, task: ItemTask) -> list[FitRecord]:
-        """Fit each spectrum of the file and profile chi^2(P); the per-fit report goes to ``fits/``."""
-        from fitkit.analysis.pcar import DEFAULT_P_GRID, chi2_profile, fit_pcar
-
-        job = task.job
-        p = task.payload
-        meta = {"job": job.name, "item_id": task.item_id}
-        sid = p.get("sample_id") or Path(p["path"]).stem
-        inp = job.inputs
-        assert inp is not None
-        fit_opts = self._fit_options(job)
-        grid = tuple(float(x) for x in job.options.get("p_grid", DEFAULT_P_GRID))
-        out: list[FitRecord] = []
-        try:
-            sweeps = load_sweeps(p["path"], inp.format, inp.options)
-        except CAPTURED_ERRORS as err:
-            if task.strict:
-                raise
-            return [
-                failed_record(
-                    err,
-                    model_key="btk_polarized",
-                    sample_id=sid,
-                    source_path=p["path"],
-                    config_digest=task.config_digest,
-                    meta=meta,
-                )
-            ]
-        for k, sw in enumerate(sweeps):
-            m = {**meta, **({"sweep_index": k} if len(sweeps) > 1 else {})}
-            try:
-                if job.preprocess:
-                    from fitkit.preprocess import apply_steps
-
-                    sw = apply_steps(sw, list(job.preprocess))
-                rec = fit_pcar(sw, **fit_opts)  # type: ignore[arg-type]
-                prof = chi2_profile(sw, grid, **fit_opts)
-            except CAPTURED_ERRORS as err:
-                if task.strict:
-                    raise
-                out.append(
-                    failed_record(
-                        err,
-                        model_key="btk_polarized",
-                        sample_id=sid,
-                        source_path=p["path"],
-                        config_digest=task.config_digest,
-                        meta=m,
-                    )
-                )
-                continue
-            chi = prof["chisqr"].to_numpy(dtype=float)
-            i_min = int(np.nanargmin(chi)) if np.isfinite(chi).any() else 0
-            rec = dataclasses.replace(
-                rec,
-                sample_id=sid,
-                source_path=p["path"],
-                config_digest=task.config_digest,
-                derived={
-                    **rec.derived,
-                    "p_profile_min": float(prof["polarization"].iloc[i_min]),
-                    "chi2_profile_delta": float(chi[i_min] - rec.chisqr),
-                },
-                derived_stderr={
-                    **rec.derived_stderr,
-                    "p_profile_min": math.nan,
-                    "chi2_profile_delta": math.nan,
-                },
-                derived_units={**rec.derived_units, "p_profile_min": "1", "chi2_profile_delta": "1"},
-                meta={
-                    **rec.meta,
-                    **m,
-                    "profile": {c: prof[c].tolist() for c in prof.columns},
-                    "fit_options": {
-                        k2: (list(v) if isinstance(v, tuple) else v) for k2, v in fit_opts.items()
-                    },
-                },
-            )
-            if task.fits_dir:
-                from fitkit.pipeline.output import write_fit_folder
-
-                sub = Path(task.fits_dir) if len(sweeps) == 1 else Path(task.fits_dir) / f"{k:04d}"
-                write_fit_folder(rec, sw, sub, task.display_units)
-            out.append(dataclasses.replace(rec, result=None))
-        return out
-
-    def finalize(
-        self,
-        job: JobConfig,
-        cfg: RunConfig,
-        results: Mapping[str, list[FitRecord]],
-        outdir: str | os.PathLike[str] | None = None,
-    ) -> list[FitRecord]:
-        """Write the correlation table, the chi^2(P) table and figure of each fitted spectrum."""
-        if outdir is None:
-            return []
-        for rec in own_records(results, job):
-            if not rec.success or "profile" not in rec.meta:
-                continue
-            folder = Path(outdir) / "series" / job.name / pcar_dirname(rec)
-            atomic_write_csv(folder / "correlations.csv", correlation_table(rec))
-            import pandas as pd
-
-            prof = pd.DataFrame(rec.meta["profile"])
-            atomic_write_csv(folder / "chi2_profile.csv", prof)
-            sweep = None
-            try:
-                sweeps = load_sweeps(
-                    rec.source_path,
-                    job.inputs.format if job.inputs else None,
-                    job.inputs.options if job.inputs else None,
-                )
-                sweep = sweeps[int(rec.meta.get("sweep_index", 0))]
-                if job.preprocess:
-                    from fitkit.preprocess import apply_steps
-
-                    sweep = apply_steps(sweep, list(job.preprocess))
-            except (*CAPTURED_ERRORS, IndexError):
-                sweep = None
-            atomic_write_png(folder / "pcar.png", pcar_figure(rec, prof, sweep))
-        return []
-
-    def report_section(
-        self,
-        job: JobConfig,
-        cfg: RunConfig,
-        records: Sequence[FitRecord],
-        outdir: Path,
-        display_units: Mapping[str, str],
-    ) -> str:
-        """Per spectrum: the data/fit/chi^2(P) figure and links to the two tables."""
-        parts = []
-        for rec in records:
-            if not rec.success or "profile" not in rec.meta:
-                continue
-            base = f"series/{job.name}/{pcar_dirname(rec)}/"
-            v, e = rec.values, rec.stderr
-            cap = (
-                f"{rec.sample_id}: P = {v['polarization']:.3f} ± {e.get('polarization', math.nan):.2g}, "
-                f"Z = {v['z']:.3f} ± {e.get('z', math.nan):.2g}, Δ = {v['delta']:.3f} ± "
-                f"{e.get('delta', math.nan):.2g} meV; χ²(P) minimum at P = {rec.derived['p_profile_min']:.1f}"
-            )
-            parts.append(
-                figure_html(
-                    job,
-                    [base + "pcar.png", base + "correlations.csv", base + "chi2_profile.csv"],
-                    cap,
-                    outdir,
-                )
-            )
-        return "\n".join(parts)
+# the PCAR kind lives in its own module; importing it here keeps registering it with the Andreev kinds
+from fitkit.pipeline.pcar_job import PcarProfileJob  # noqa: E402

@@ -24,7 +24,7 @@ from fitkit import units as _units
 from fitkit.errors import DataValidationError
 from fitkit.fitting.batch import load_sweeps
 from fitkit.fitting.record import FitRecord
-from fitkit.pipeline.jobs import file_hash, safe_id
+from fitkit.pipeline.jobs import file_hash, preprocess_sweep, safe_id
 
 if TYPE_CHECKING:
     from fitkit.config import JobConfig, Sample
@@ -265,17 +265,6 @@ def resolve_value(
     return None, f"the file has no header line '# {spec['header']} = <number>'"
 
 
-def file_sample_id(job: JobConfig, path: Path, explicit: str | None) -> str:
-    if explicit:
-        return explicit
-    rx = job.inputs.sample_id_regex if job.inputs else None
-    if rx:
-        m = re.search(rx, path.name)
-        if m:
-            return m.group(1)
-    return path.stem
-
-
 # ------------------------------------------------------------------------------------ shared helpers
 def check_number(job: JobConfig, key: str, lo: float = 0.0, strict: bool = False) -> list[tuple[str, str]]:
     v = job.options.get(key)
@@ -352,12 +341,7 @@ def load_one(path: str, job: JobConfig) -> Sweep:
             f"{Path(path).name}: {len(sweeps)} spectra in the file; a series job expects one spectrum "
             "per file"
         )
-    sw = sweeps[0]
-    if job.preprocess:
-        from fitkit.preprocess import apply_steps
-
-        sw = apply_steps(sw, list(job.preprocess))
-    return sw
+    return preprocess_sweep(job, sweeps[0])
 
 
 def v_mod_mV(job: JobConfig, sweeps: Sequence[Sweep]) -> tuple[float, list[str]]:

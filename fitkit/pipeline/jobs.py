@@ -47,6 +47,11 @@ __all__ = [
     "JobKind",
     "TransitionJob",
     "file_hash",
+    "file_sample_id",
+    "item_failure",
+    "item_meta",
+    "load_item",
+    "preprocess_sweep",
     "register_job_kind",
     "run_item",
 ]
@@ -118,7 +123,11 @@ def safe_id(text: str) -> str:
     return out or "item"
 
 
-def _sample_id(job: JobConfig, path: Path, explicit: str | None) -> str | None:
+def file_sample_id(
+    job: JobConfig, path: Path, explicit: str | None, default: str | None = None
+) -> str | None:
+    """Sample id of an input file: the explicit one, else the first group of ``inputs.sample_id_regex``
+    matched in the file name, else ``default``."""
     if explicit:
         return explicit
     rx = job.inputs.sample_id_regex if job.inputs else None
@@ -126,7 +135,62 @@ def _sample_id(job: JobConfig, path: Path, explicit: str | None) -> str | None:
         m = re.search(rx, path.name)
         if m:
             return m.group(1)
-    return None
+    return default
+
+
+def item_meta(task: ItemTask) -> dict[str, Any]:
+    """The ``meta`` every record of an item starts from: ``{"job": ..., "item_id": ...}``."""
+    return {"job": task.job.name, "item_id": task.item_id}
+
+
+def item_failure(
+    task: ItemTask,
+    err: BaseException | str,
+    *,
+    model_key: str,
+    sample_id: str | None = None,
+    source_path: str | None = None,
+    meta: Mapping[str, Any] | None = None,
+) -> FitRecord:
+    """A failed record of an item; an exception is re-raised instead when ``task.strict``.
+
+    Call it inside the ``except`` block.  Defaults: ``source_path`` = the item's ``path``,
+    ``sample_id`` = the item's sample id, else the file stem, ``meta`` = :func:`item_meta`.
+    """
+    if task.strict and isinstance(err, BaseException):
+        raise err
+    path = str(task.payload.get("path", ""))
+    if sample_id is None:
+        sample_id = task.payload.get("sample_id") or Path(path).stem
+    return failed_record(
+        err,
+        model_key=model_key,
+        sample_id=sample_id,
+        source_path=path if source_path is None else source_path,
+        config_digest=task.config_digest,
+        meta=item_meta(task) if meta is None else meta,
+    )
+
+
+def preprocess_sweep(job: JobConfig, sweep: Any) -> Any:
+    """The sweep after the job's ``preprocess`` steps (the sweep itself when there are none)."""
+    if not job.preprocess:
+        return sweep
+    from fitkit.preprocess import apply_steps
+
+    return apply_steps(sweep, list(job.preprocess))
+
+
+def load_item(
+    task: ItemTask, model_key: str, block: tuple[int, int] | None = None
+) -> tuple[list[Any], list[FitRecord]]:
+    """The sweeps of the item's file, or ``([], [failed record])`` when it cannot be read."""
+    inp = task.job.inputs
+    assert inp is not None
+    try:
+        return load_sweeps(task.payload["path"], inp.format, inp.options, block), []
+    except CAPTURED_ERRORS as err:
+        return [], [item_failure(task, err, model_key=model_key)]
 
 
 class JobKind:
@@ -206,7 +270,7 @@ class JobKind:
                 item_id = base if n == 0 else f"{base}__{n + 1}"
                 payload = {
                     "path": str(f.path),
-                    "sample_id": _sample_id(job, f.path, f.sample_id),
+                    "sample_id": file_sample_id(job, f.path, f.sample_id),
                     "block": block,
                 }
                 ih = hashlib.sha256(f"{hashes[f.path]}|{block}".encode()).hexdigest()
@@ -267,25 +331,12 @@ class FitJob(JobKind):
     def run_item(self, task: ItemTask) -> list[FitRecord]:
         job = task.job
         p = task.payload
-        meta = {"job": job.name, "item_id": task.item_id}
-        inp = job.inputs
-        assert inp is not None and job.model is not None
+        meta = item_meta(task)
+        assert job.model is not None
         block = tuple(p["block"]) if p.get("block") is not None else None
-        try:
-            sweeps: list[Any] = load_sweeps(p["path"], inp.format, inp.options, block)
-        except CAPTURED_ERRORS as err:
-            if task.strict:
-                raise
-            return [
-                failed_record(
-                    err,
-                    model_key=job.model.key,
-                    sample_id=p.get("sample_id") or Path(p["path"]).stem,
-                    source_path=p["path"],
-                    config_digest=task.config_digest,
-                    meta=meta,
-                )
-            ]
+        sweeps, failed = load_item(task, job.model.key, block)
+        if failed:
+            return failed
         recs = fit_series(
             sweeps,
             job.model.build,
@@ -343,32 +394,11 @@ class TransitionJob(JobKind):
 
         job = task.job
         p = task.payload
-        meta = {"job": job.name, "item_id": task.item_id}
-        inp = job.inputs
-        assert inp is not None
-        out: list[FitRecord] = []
-        try:
-            sweeps = load_sweeps(p["path"], inp.format, inp.options, None)
-        except CAPTURED_ERRORS as err:
-            if task.strict:
-                raise
-            return [
-                failed_record(
-                    err,
-                    model_key=self.name,
-                    sample_id=p.get("sample_id") or Path(p["path"]).stem,
-                    source_path=p["path"],
-                    config_digest=task.config_digest,
-                    meta=meta,
-                )
-            ]
+        sweeps, out = load_item(task, self.name)
         for sw in sweeps:
             sid = p.get("sample_id") or sw.meta.sample_id or Path(p["path"]).stem
             try:
-                if job.preprocess:
-                    from fitkit.preprocess import apply_steps
-
-                    sw = apply_steps(sw, list(job.preprocess))
+                sw = preprocess_sweep(job, sw)
                 t = sw.column(job.x or "temperature_K")
                 r = sw.column(job.y or "resistance_ohm")
                 if job.x_range is not None:
@@ -379,18 +409,7 @@ class TransitionJob(JobKind):
                     t, r = t[keep], r[keep]
                 desc = transition_descriptors(t, r, **dict(job.options))
             except CAPTURED_ERRORS as err:
-                if task.strict:
-                    raise
-                out.append(
-                    failed_record(
-                        err,
-                        model_key=self.name,
-                        sample_id=sid,
-                        source_path=p["path"],
-                        config_digest=task.config_digest,
-                        meta=meta,
-                    )
-                )
+                out.append(item_failure(task, err, model_key=self.name, sample_id=sid))
                 continue
             out.append(
                 descriptor_record(
@@ -399,7 +418,7 @@ class TransitionJob(JobKind):
                     sample_id=sid,
                     source_path=p["path"],
                     config_digest=task.config_digest,
-                    meta=meta,
+                    meta=item_meta(task),
                 )
             )
         return out
@@ -483,17 +502,7 @@ def run_item(task: ItemTask) -> dict[str, Any]:
     try:
         records = kind.run_item(task)
     except CAPTURED_ERRORS as err:
-        if task.strict:
-            raise
-        records = [
-            failed_record(
-                err,
-                model_key=task.job.kind,
-                source_path=str(task.payload.get("path", "")),
-                config_digest=task.config_digest,
-                meta={"job": task.job.name, "item_id": task.item_id},
-            )
-        ]
+        records = [item_failure(task, err, model_key=task.job.kind, sample_id="")]
     finished = time.time()
     return {
         "schema": ITEM_SCHEMA,
