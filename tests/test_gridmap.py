@@ -139,8 +139,7 @@ def test_map_job_in_pipeline(tmp_path):
     cfg_path.write_text(
         "schema_version: 1\nname: maptest\njobs:\n"
         "  - name: gapmap\n    kind: map\n    inputs: {files: aborted.3ds, block_size: 16}\n"
-        "    model: nis\n    options: {channel: 'LI Demod 1 X (A)'}\n"
-        "report: {plots: false}\n",
+        "    model: nis\n    options: {channel: 'LI Demod 1 X (A)'}\n",
         encoding="utf-8",
     )
     cfg = load_config(cfg_path)
@@ -150,13 +149,13 @@ def test_map_job_in_pipeline(tmp_path):
     pixel_recs = [r for r in summary.records if "iy" in r.meta]
     assert len(pixel_recs) == 40
     maps_h5 = out / "maps" / "gapmap" / "maps.h5"
-    if not maps_h5.exists():
-        # engine without finalize() for item-level kinds: assemble explicitly
-        by_job = {"gapmap": list(summary.records)}
-        recs = pipeline.JOB_KINDS["map"].finalize(cfg.job("gapmap"), cfg, by_job, outdir=out)
-        assert recs[0].success and recs[0].derived["success_fraction"] > 0.9
     for name in ("gap_map.png", "histogram.png", "maps.h5"):
         assert (out / "maps" / "gapmap" / name).is_file()
+    (row,) = [r for r in summary.records if r.meta.get("item_id") == "_map"]
+    assert row.success and row.derived["success_fraction"] > 0.9
+    assert row.derived["delta_mean"] == pytest.approx(0.3, abs=0.05)
+    assert row.derived_units["delta_mean"] == "meV"
+    assert "maps/gapmap/gap_map.png" in (out / "index.html").read_text(encoding="utf-8")
     direct = fit_grid(path, block=16)
     back = read_maps(maps_h5)
     np.testing.assert_array_equal(back["delta_meV"].values, direct["delta_meV"].values)

@@ -29,7 +29,7 @@ default 3), ``parameter`` (mapped parameter, default ``delta``), ``fast`` (defau
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -203,6 +203,35 @@ class MapJob(JobKind):
             ok = math.isfinite(summary.get("success_fraction", math.nan)) and summary["n_success"] > 0
             out.append(rec if ok else _failed_summary(rec))
         return out
+
+
+    def report_section(self, job: JobConfig, cfg: RunConfig, records: Sequence[FitRecord], outdir: Path,
+                       display_units: Mapping[str, str]) -> str:
+        """The gap map and histogram of each grid (files written by :meth:`finalize`) for ``index.html``."""
+        import html
+
+        parts = []
+        for rec in records:
+            folder = rec.meta.get("maps_dir") if rec.meta.get("item_id") == "_map" else None
+            if not folder:
+                continue
+            try:
+                rel = Path(folder).resolve().relative_to(Path(outdir).resolve()).as_posix()
+            except ValueError:
+                continue
+            d = rec.derived
+            mean = next((v for k, v in d.items() if "_mean" in k), math.nan)
+            sd = next((v for k, v in d.items() if "_sd" in k), math.nan)
+            unit = next((u for k, u in rec.derived_units.items() if "_mean" in k), "")
+            frac, n = d.get("success_fraction", math.nan), d.get("n_measured", math.nan)
+            caption = (f"{rec.sample_id}: mean {mean:.4g} {unit}, sd {sd:.3g} {unit}, success "
+                       f"{frac:.3f} of {n:.0f} pixels")
+            e = html.escape
+            for name in ("gap_map.png", "histogram.png"):
+                src = f"{rel}/{name}"
+                parts.append(f"<figure style='display:inline-block'><a href='{e(src)}'>"
+                             f"<img src='{e(src)}'></a><figcaption>{e(caption)}</figcaption></figure>")
+        return "\n".join(parts)
 
 
 def _failed_summary(rec: FitRecord) -> FitRecord:
