@@ -119,6 +119,7 @@ def fit_series(
     fit_kws: Mapping[str, Any] | None = None,
     config_digest: str = "",
     meta: Mapping[str, Any] | None = None,
+    on_record: Callable[[FitRecord, Sweep | None], None] | None = None,
 ) -> list[FitRecord]:
     """Fit every sweep (or every sweep of every file) with the same model and settings.
 
@@ -146,6 +147,9 @@ def fit_series(
         Stored in every record.
     meta
         Extra items merged into every record's ``meta`` (e.g. ``{"job": ..., "item_id": ...}``).
+    on_record
+        Called with each record as it is made and the sweep that was fitted (after ``preprocess``;
+        None for a failed record), e.g. to draw the fit without preprocessing the sweep again.
 
     Returns
     -------
@@ -186,6 +190,8 @@ def fit_series(
                 err, model_key=key, sample_id=sid, source_path=source, config_digest=config_digest, meta=m
             )
         )
+        if on_record is not None:
+            on_record(records[-1], None)
 
     for item in sweeps:
         if isinstance(item, Sweep):
@@ -230,4 +236,6 @@ def fit_series(
                 continue
             meta_out = {**rec.meta, **extra, **({"sweep_index": index} if index is not None else {})}
             records.append(dataclasses.replace(rec, config_digest=config_digest, meta=meta_out))
+            if on_record is not None:
+                on_record(records[-1], sw)
     return records

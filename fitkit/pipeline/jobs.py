@@ -18,7 +18,6 @@ Item-level kinds here: ``fit`` and ``transition``.  Job-level kinds: ``gap_tempe
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import math
@@ -337,6 +336,8 @@ class FitJob(JobKind):
         sweeps, failed = load_item(task, job.model.key, block)
         if failed:
             return failed
+        report = bool(task.fits_dir) and block is None
+        fitted: list[Any] = []  # the sweep each record was fitted to (preprocessed), for the per-fit report
         recs = fit_series(
             sweeps,
             job.model.build,
@@ -350,23 +351,19 @@ class FitJob(JobKind):
             strict=task.strict,
             config_digest=task.config_digest,
             meta=meta,
+            on_record=(lambda _rec, sw: fitted.append(sw)) if report else None,
         )
         if block is not None or len(sweeps) > 1:
             first = block[0] if block is not None else 0
             recs = [
                 dataclasses.replace(r, meta={**r.meta, "sweep_index": first + k}) for k, r in enumerate(recs)
             ]
-        if task.fits_dir and block is None:
+        if report:
             from fitkit.pipeline.output import write_fit_folder
 
-            for k, (rec, sw) in enumerate(zip(recs, sweeps, strict=False)):
+            # the figure shows the data that were fitted (e.g. dIdV_norm made by a normalize step)
+            for k, (rec, sw) in enumerate(zip(recs, fitted, strict=True)):
                 sub = Path(task.fits_dir) if len(recs) == 1 else Path(task.fits_dir) / f"{k:04d}"
-                if job.preprocess and rec.success:
-                    # the figure must show the data that were fitted (e.g. dIdV_norm made by normalize)
-                    from fitkit.preprocess import apply_steps
-
-                    with contextlib.suppress(*CAPTURED_ERRORS):
-                        sw = apply_steps(sw, list(job.preprocess))
                 write_fit_folder(rec, sw, sub, task.display_units)
         return [dataclasses.replace(r, result=None) for r in recs]
 
