@@ -1,8 +1,11 @@
-"""Helpers for tests/test_config.py and tests/test_pipeline.py (not a test module).
+"""Helpers for the config, pipeline, CLI and report tests (not a test module).
 
 The engine is tested with a tiny plugin (a logistic R(T) step model and a two-column CSV
 loader) written into ``tmp_path`` and named in the config's ``plugins:``, so the tests do not
-depend on the real models and loaders and work in spawned worker processes too.
+depend on the real models and loaders and work in spawned worker processes too (the plugin is
+source text for that reason: it cannot share code with the in-process toy models below).
+
+:class:`ToyLorentzBase` is the toy Lorentzian conductance peak of the CLI and report tests.
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
+from fitkit.models import FitkitModel, ParamSpec
+from fitkit.units import MEV_PER_VOLT
 
 PLUGIN_SRC = '''
 """Test plugin: logistic R(T) step model 'tk_step' and CSV loader 'tk_csv'."""
@@ -120,3 +126,33 @@ def forget_plugins() -> None:
     LOADERS.pop("tk_csv", None)
     for name in [m for m in sys.modules if m.startswith("fitkit_plugin_tk_plugin")]:
         del sys.modules[name]
+
+
+def toy_lorentz_S(bias, center, width, g_peak, g_bg):
+    """Lorentzian dI/dV peak on a background: energies in meV, conductances in uS, output in S."""
+    e = bias * MEV_PER_VOLT
+    with np.errstate(invalid="ignore", divide="ignore"):  # width = 0 is used to make a fit fail
+        return 1e-6 * (g_bg + g_peak * width**2 / ((e - center) ** 2 + width**2))
+
+
+def toy_lorentz_specs(*, g_bg_vary: bool = True) -> tuple[ParamSpec, ...]:
+    """Parameters of the toy peak (``g_bg_vary=False`` holds the background fixed)."""
+    return (
+        ParamSpec("center", "meV", 0.0, description="peak position"),
+        ParamSpec("width", "meV", 0.2, min=0.0, description="half width at half maximum"),
+        ParamSpec("g_peak", "uS", 5.0, min=0.0, description="peak height"),
+        ParamSpec("g_bg", "uS", 10.0, vary=g_bg_vary, description="background conductance"),
+    )
+
+
+class ToyLorentzBase(FitkitModel):
+    """Toy Lorentzian conductance peak (bias in V, output in S); subclasses set ``key``, ``param_specs``."""
+
+    x_name, x_unit, y_unit = "bias", "V", "S"
+    model_function = staticmethod(toy_lorentz_S)
+
+    def guess(self, data, x, **overrides):
+        g_bg = float(np.min(data)) * 1e6
+        i = int(np.argmax(data))
+        return self._finish_guess({"center": x[i] * MEV_PER_VOLT, "width": 0.2,
+                                   "g_peak": float(data[i]) * 1e6 - g_bg, "g_bg": g_bg}, **overrides)

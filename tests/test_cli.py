@@ -9,41 +9,21 @@ import types
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from pipeline_support import ToyLorentzBase, toy_lorentz_S, toy_lorentz_specs  # noqa: E402
 
 import fitkit
 from fitkit.cli import cli, main
 from fitkit.errors import ConfigError
-from fitkit.models import MODEL_REGISTRY, FitkitModel, ParamSpec
-from fitkit.units import MEV_PER_VOLT
+from fitkit.models import MODEL_REGISTRY
 
 REPORT_FILES = ["fit.png", "parameters.csv", "parameters.json", "summary.md"]
 
 
-def toy_peak_S(bias, center, width, g_peak, g_bg):
-    """Lorentzian dI/dV peak on a background: energies in meV, conductances in uS, output in S."""
-    e = bias * MEV_PER_VOLT
-    with np.errstate(invalid="ignore", divide="ignore"):  # width = 0 is used to make a fit fail
-        return 1e-6 * (g_bg + g_peak * width**2 / ((e - center) ** 2 + width**2))
-
-
-class ToyPeak(FitkitModel):
+class ToyPeak(ToyLorentzBase):
     """Toy Lorentzian conductance peak for the CLI tests (bias in V, output in S); not registered."""
 
     key = "toy_peak"
-    x_name, x_unit, y_unit = "bias", "V", "S"
-    param_specs = (
-        ParamSpec("center", "meV", 0.0, description="peak position"),
-        ParamSpec("width", "meV", 0.2, min=0.0, description="half width at half maximum"),
-        ParamSpec("g_peak", "uS", 5.0, min=0.0, description="peak height"),
-        ParamSpec("g_bg", "uS", 10.0, description="background conductance"),
-    )
-    model_function = staticmethod(toy_peak_S)
-
-    def guess(self, data, x, **overrides):
-        g_bg = float(np.min(data)) * 1e6
-        i = int(np.argmax(data))
-        return self._finish_guess({"center": x[i] * MEV_PER_VOLT, "width": 0.2,
-                                   "g_peak": float(data[i]) * 1e6 - g_bg, "g_bg": g_bg}, **overrides)
+    param_specs = toy_lorentz_specs()
 
 
 TRUTH = {"center": 0.1, "width": 0.25, "g_peak": 6.0, "g_bg": 10.0}
@@ -60,7 +40,7 @@ def toy(monkeypatch):
 @pytest.fixture
 def csv_file(tmp_path, rng):
     v = np.linspace(-2e-3, 2e-3, 81)
-    g = toy_peak_S(v, **TRUTH) + 2e-8 * rng.standard_normal(v.size)
+    g = toy_lorentz_S(v, **TRUTH) + 2e-8 * rng.standard_normal(v.size)
     p = tmp_path / "junction.csv"
     rows = "".join(f"{a * 1e3:.6f},{b:.8e}\n" for a, b in zip(v, g, strict=True))
     p.write_text("bias (mV),dIdV (S)\n" + rows)

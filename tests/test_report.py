@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from pipeline_support import ToyLorentzBase, toy_lorentz_S, toy_lorentz_specs  # noqa: E402
 
 from fitkit import fit_curve
 from fitkit.fitting.record import FitRecord
@@ -42,7 +43,7 @@ from fitkit.report.writer import (
     write_fit_report,
     write_manifest,
 )
-from fitkit.units import MEV_PER_VOLT, UnitError
+from fitkit.units import UnitError
 
 
 # ---------------------------------------------------------------------------------------------
@@ -72,30 +73,11 @@ class ToyRT(FitkitModel):
         return self._finish_guess({"r_n": r_n, "t_c": t_c, "width": 0.05}, **overrides)
 
 
-def toy_lorentz_S(bias, center, width, g_peak, g_bg):
-    """Lorentzian dI/dV peak on a background: energies in meV, conductances in uS, output in S."""
-    e = bias * MEV_PER_VOLT
-    return 1e-6 * (g_bg + g_peak * width**2 / ((e - center) ** 2 + width**2))
-
-
-class ToyLorentz(FitkitModel):
+class ToyLorentz(ToyLorentzBase):
     """Toy Lorentzian conductance peak used only by the report tests (bias in V, output in S)."""
 
     key = "toy_lorentz"
-    x_name, x_unit, y_unit = "bias", "V", "S"
-    param_specs = (
-        ParamSpec("center", "meV", 0.0, description="peak position"),
-        ParamSpec("width", "meV", 0.2, min=0.0, description="half width at half maximum"),
-        ParamSpec("g_peak", "uS", 5.0, min=0.0, description="peak height"),
-        ParamSpec("g_bg", "uS", 10.0, vary=False, description="background conductance"),
-    )
-    model_function = staticmethod(toy_lorentz_S)
-
-    def guess(self, data, x, **overrides):
-        g_bg = float(np.min(data)) * 1e6
-        i = int(np.argmax(data))
-        return self._finish_guess({"center": x[i] * MEV_PER_VOLT, "width": 0.2,
-                                   "g_peak": float(data[i]) * 1e6 - g_bg, "g_bg": g_bg}, **overrides)
+    param_specs = toy_lorentz_specs(g_bg_vary=False)
 
 
 @pytest.fixture
