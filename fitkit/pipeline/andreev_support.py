@@ -112,29 +112,37 @@ def convert_to(value: float, unit: str, target: str) -> float:
     return float(_units.convert(float(value), unit, target))
 
 
+def _first_value(
+    items: Any, name: str, target: str, key: str | None, unit: str | None
+) -> tuple[float, str] | None:
+    """The first ``(key, value)`` item that converts to ``target``: the named ``key``, or any key
+    ``<name>_<unit>``; ``unit`` overrides the key's unit suffix.  Returns ``(value, key)``."""
+    for k, v in items:
+        if key is not None and k != key:
+            continue
+        u = unit
+        if u is None:
+            try:
+                q, u = _units.parse_column(str(k))
+            except _units.UnitError:
+                continue
+            if key is None and q != name:
+                continue
+        try:
+            return convert_to(float(v), u, target), str(k)
+        except (TypeError, ValueError, _units.UnitError):
+            continue
+    return None
+
+
 def sample_value(
     sample: Sample | None, quantity: str, target: str, column: str | None, unit: str | None
 ) -> tuple[float, str] | None:
     """A number of the sample table in ``target`` unit: the named column, or any ``<quantity>_<unit>``."""
     if sample is None:
         return None
-    cols = {**dict(sample.values), **dict(sample.text)}
-    for name, v in cols.items():
-        if column is not None and name != column:
-            continue
-        u = unit
-        if u is None:
-            try:
-                q, u = _units.parse_column(name)
-            except _units.UnitError:
-                continue
-            if column is None and q != quantity:
-                continue
-        try:
-            return convert_to(float(v), u, target), f"sample table '{sample.id}'.{name}"
-        except (TypeError, ValueError, _units.UnitError):
-            continue
-    return None
+    got = _first_value({**dict(sample.values), **dict(sample.text)}.items(), quantity, target, column, unit)
+    return None if got is None else (got[0], f"sample table '{sample.id}'.{got[1]}")
 
 
 def header_value(
@@ -169,21 +177,9 @@ def header_value(
     """
     name = {"conductance": "g_contact", "temperature": "temperature"}.get(quantity, quantity)
     for label, source in (("header", sweep.meta.raw_header), ("metadata", sweep.meta.extra)):
-        for k, v in source.items():
-            if key is not None and k != key:
-                continue
-            u = unit
-            if u is None:
-                try:
-                    q, u = _units.parse_column(str(k))
-                except _units.UnitError:
-                    continue
-                if key is None and q != name:
-                    continue
-            try:
-                return convert_to(float(v), u, target), f"{label} '{k}'"
-            except (TypeError, ValueError, _units.UnitError):
-                continue
+        got = _first_value(source.items(), name, target, key, unit)
+        if got is not None:
+            return got[0], f"{label} '{got[1]}'"
     return None
 
 
@@ -449,16 +445,15 @@ def own_records(results: Mapping[str, list[FitRecord]], job: JobConfig) -> list[
 
 
 def figure_html(job: JobConfig, files: Sequence[str], caption: str, outdir: Path) -> str:
+    from fitkit.pipeline.output import figure_tag
+
     e = html.escape
     parts = []
     for rel in files:
         if not (outdir / rel).is_file():
             continue
         if rel.endswith(".png"):
-            parts.append(
-                f"<figure><a href='{e(rel)}'><img src='{e(rel)}'></a>"
-                f"<figcaption>{e(caption)}</figcaption></figure>"
-            )
+            parts.append(figure_tag(rel, caption))
         else:
             parts.append(f"<p><a href='{e(rel)}'>{e(Path(rel).name)}</a></p>")
     return "\n".join(parts)

@@ -53,6 +53,7 @@ __all__ = [
     "preprocess_sweep",
     "register_job_kind",
     "run_item",
+    "write_item_report",
 ]
 
 ITEM_SCHEMA = 1
@@ -178,6 +179,15 @@ def preprocess_sweep(job: JobConfig, sweep: Any) -> Any:
     from fitkit.preprocess import apply_steps
 
     return apply_steps(sweep, list(job.preprocess))
+
+
+def write_item_report(task: ItemTask, record: FitRecord, sweep: Any, k: int, n: int) -> None:
+    """Per-fit report of record ``k`` of the ``n`` of an item: ``task.fits_dir`` (``/<k:04d>`` when n > 1)."""
+    from fitkit.pipeline.output import write_fit_folder
+
+    assert task.fits_dir is not None
+    sub = Path(task.fits_dir) if n == 1 else Path(task.fits_dir) / f"{k:04d}"
+    write_fit_folder(record, sweep, sub, task.display_units)
 
 
 def load_item(
@@ -359,12 +369,9 @@ class FitJob(JobKind):
                 dataclasses.replace(r, meta={**r.meta, "sweep_index": first + k}) for k, r in enumerate(recs)
             ]
         if report:
-            from fitkit.pipeline.output import write_fit_folder
-
             # the figure shows the data that were fitted (e.g. dIdV_norm made by a normalize step)
             for k, (rec, sw) in enumerate(zip(recs, fitted, strict=True)):
-                sub = Path(task.fits_dir) if len(recs) == 1 else Path(task.fits_dir) / f"{k:04d}"
-                write_fit_folder(rec, sw, sub, task.display_units)
+                write_item_report(task, rec, sw, k, len(recs))
         return [dataclasses.replace(r, result=None) for r in recs]
 
 
@@ -659,11 +666,10 @@ class GapTemperatureJob(JobKind):
         display_units: Mapping[str, str],
     ) -> str:
         """Delta(T) points with the fitted BCS curve, one figure per group: ``series/<job>/*.png``."""
-        import html
-
         from matplotlib.figure import Figure
 
         from fitkit.physics.bcs import bcs_gap
+        from fitkit.pipeline.output import figure_tag
         from fitkit.report.writer import atomic_write_png
 
         parts = []
@@ -695,11 +701,7 @@ class GapTemperatureJob(JobKind):
             ax.set_title(f"{job.name}: {rec.sample_id}")
             rel = f"series/{job.name}/{safe_id(str(rec.sample_id or 'all'))}_gap_vs_T.png"
             atomic_write_png(outdir / rel, fig)
-            e = html.escape
-            parts.append(
-                f"<figure style='display:inline-block'><a href='{e(rel)}'><img src='{e(rel)}'></a>"
-                f"<figcaption>{e(rec.sample_id)}: {e(rec.message)}</figcaption></figure>"
-            )
+            parts.append(figure_tag(rel, f"{rec.sample_id}: {rec.message}", inline=True))
         return "\n".join(parts)
 
 

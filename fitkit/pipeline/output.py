@@ -24,7 +24,7 @@ from fitkit.report.writer import (
     write_fit_report,
 )
 
-__all__ = ["read_item", "write_fit_folder", "write_run_report"]
+__all__ = ["figure_tag", "read_item", "write_fit_folder", "write_run_report"]
 
 log = logging.getLogger("fitkit")
 
@@ -387,13 +387,19 @@ def _job_table(outdir: Path, job: Any, recs: Sequence[FitRecord], disp: Mapping[
     return parts
 
 
-def _figures(items: Sequence[tuple[str, str]]) -> list[str]:
+def figure_tag(src: str, caption: str, *, alt: str | None = None, inline: bool = False) -> str:
+    """HTML of a figure linked to its image, with a caption (``inline``: side by side with others)."""
     e = html.escape
-    return [
-        f"<figure><a href='{e(p)}'><img src='{e(p)}' alt='{e(t)}'></a>"
-        f"<figcaption>{e(t)}</figcaption></figure>"
-        for t, p in items
-    ]
+    style = " style='display:inline-block'" if inline else ""
+    alt_attr = f" alt='{e(alt)}'" if alt is not None else ""
+    return (
+        f"<figure{style}><a href='{e(src)}'><img src='{e(src)}'{alt_attr}></a>"
+        f"<figcaption>{e(caption)}</figcaption></figure>"
+    )
+
+
+def _figures(items: Sequence[tuple[str, str]]) -> list[str]:
+    return [figure_tag(p, t, alt=t) for t, p in items]
 
 
 def _maps_html(outdir: Path) -> list[str]:

@@ -54,6 +54,7 @@ from fitkit.pipeline.jobs import (
     load_item,
     preprocess_sweep,
     register_job_kind,
+    write_item_report,
 )
 from fitkit.report.writer import atomic_write_csv, atomic_write_png
 
@@ -158,10 +159,7 @@ class PcarProfileJob(JobKind):
                 },
             )
             if task.fits_dir:
-                from fitkit.pipeline.output import write_fit_folder
-
-                sub = Path(task.fits_dir) if len(sweeps) == 1 else Path(task.fits_dir) / f"{k:04d}"
-                write_fit_folder(rec, sw, sub, task.display_units)
+                write_item_report(task, rec, sw, k, len(sweeps))
             out.append(dataclasses.replace(rec, result=None))
         return out
 
