@@ -187,3 +187,12 @@ def test_map_job_rejects_bad_options(tmp_path):
         load_config(cfg_path)
     text = str(err.value)
     assert "options.bogus" in text and "options.warm_start" in text and "options.parameter" in text
+
+
+def test_preprocess_normalize_gives_dimensionless_g_n(maps):
+    ds = open_grid(GRID / "sc_grid.3ds").isel(y=slice(0, 1))
+    norm = fit_grid(ds, preprocess=[{"step": "normalize"}])
+    assert "g_n_norm" in norm.data_vars and norm["g_n_norm"].attrs["units"] == "norm"
+    assert np.all(np.abs(norm["g_n_norm"].values - 1.0) < 0.05)
+    # normalising by a constant per pixel does not move the gap
+    np.testing.assert_allclose(norm["delta_meV"].values[0], maps["delta_meV"].values[0], atol=1e-6)
