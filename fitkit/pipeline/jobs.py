@@ -666,10 +666,9 @@ class GapTemperatureJob(JobKind):
         display_units: Mapping[str, str],
     ) -> str:
         """Delta(T) points with the fitted BCS curve, one figure per group: ``series/<job>/*.png``."""
-        from matplotlib.figure import Figure
-
         from fitkit.physics.bcs import bcs_gap
         from fitkit.pipeline.output import figure_tag
+        from fitkit.report.plots import plot_points_with_curve
         from fitkit.report.writer import atomic_write_png
 
         parts = []
@@ -680,25 +679,18 @@ class GapTemperatureJob(JobKind):
                 continue
             d = np.asarray(pts.get("delta_meV", []), dtype=float)
             s = np.asarray(pts.get("delta_meV_stderr") or [np.nan] * t.size, dtype=float)
-            fig = Figure(figsize=(5.6, 4.0), layout="constrained")
-            ax = fig.add_subplot()
-            ax.errorbar(
-                t, d, yerr=np.where(np.isfinite(s), s, 0.0), fmt="o", ms=4, capsize=2, label="fitted gaps"
-            )
+            curve = None
             if rec.success:
                 tt = np.linspace(0.0, 1.05 * max(float(t.max()), rec.values["t_c"]), 200)
-                ax.plot(
+                curve = (
                     tt,
                     bcs_gap(tt, rec.values["t_c"], rec.values["delta0"]),
-                    "-",
-                    label=f"BCS: Δ0 = {rec.values['delta0']:.4g} meV, T_c = {rec.values['t_c']:.4g} K",
+                    f"BCS: Δ0 = {rec.values['delta0']:.4g} meV, T_c = {rec.values['t_c']:.4g} K",
                 )
-            ax.set_xlabel("temperature (K)")
-            ax.set_ylabel("Δ (meV)")
-            ax.set_xlim(left=0.0)
-            ax.set_ylim(bottom=0.0)
-            ax.legend(fontsize="small")
-            ax.set_title(f"{job.name}: {rec.sample_id}")
+            fig = plot_points_with_curve(
+                t, d, s, label="fitted gaps", curve=curve, xlabel="temperature (K)", ylabel="Δ (meV)",
+                title=f"{job.name}: {rec.sample_id}",
+            )
             rel = f"series/{job.name}/{safe_id(str(rec.sample_id or 'all'))}_gap_vs_T.png"
             atomic_write_png(outdir / rel, fig)
             parts.append(figure_tag(rel, f"{rec.sample_id}: {rec.message}", inline=True))

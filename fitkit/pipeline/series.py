@@ -143,6 +143,16 @@ def length_option(spec: Any) -> float:
     return float(_units.convert(v, u.token, "nm"))
 
 
+def _positive_options(job: JobConfig, keys: Sequence[str]) -> list[tuple[str, str]]:
+    """Problems of options that must be positive numbers when given."""
+    out = []
+    for key in keys:
+        v = job.options.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0):
+            out.append((f"options.{key}", f"{v!r} is not a positive number"))
+    return out
+
+
 def _sample_length(sample: Sample | None, quantity: str) -> float | None:
     if sample is None:
         return None
@@ -251,10 +261,7 @@ class QpsJoinJob(JobKind):
                     length_option(job.options[key])
                 except ValueError as err:
                     out.append((f"options.{key}", str(err)))
-        for key in ("a", "b", "regime_factor"):
-            v = job.options.get(key)
-            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0):
-                out.append((f"options.{key}", f"{v!r} is not a positive number"))
+        out += _positive_options(job, ("a", "b", "regime_factor"))
         rf = job.options.get("regime_factor")
         if isinstance(rf, (int, float)) and not isinstance(rf, bool) and rf < 1:
             out.append(("options.regime_factor", f"{rf!r} must be >= 1"))
@@ -650,10 +657,7 @@ class FinkelsteinJob(JobKind):
                             f"expected one of {list(known)}",
                         )
                     )
-        for key in ("t_c0_guess", "gamma_guess"):
-            v = job.options.get(key)
-            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0):
-                out.append((f"options.{key}", f"{v!r} is not a positive number"))
+        out += _positive_options(job, ("t_c0_guess", "gamma_guess"))
         return out
 
     def finalize(
@@ -750,11 +754,10 @@ class FinkelsteinJob(JobKind):
         outdir: Path,
         display_units: Mapping[str, str],
     ) -> str:
-        from matplotlib.figure import Figure
-
         from fitkit.physics.films import finkelstein_tc
+        from fitkit.pipeline.output import figure_tag
+        from fitkit.report.plots import plot_points_with_curve
 
-        e = html.escape
         parts = []
         for k, rec in enumerate(records):
             pts = rec.meta.get("points") or []
@@ -765,37 +768,30 @@ class FinkelsteinJob(JobKind):
             s = np.array(
                 [np.nan if p["t_c_K_stderr"] is None else p["t_c_K_stderr"] for p in pts], dtype=float
             )
-            fig = Figure(figsize=(5.6, 4.0), layout="constrained")
-            ax = fig.add_subplot()
-            ax.errorbar(r, t, yerr=np.where(np.isfinite(s), s, 0.0), fmt="o", ms=4, capsize=2, label="films")
-            for p in pts:
-                ax.annotate(
-                    str(p["sample_id"]),
-                    (p["r_sq_ohm_per_sq"], p["t_c_K"]),
-                    textcoords="offset points",
-                    xytext=(4, 4),
-                    fontsize=7,
-                )
+            curve = None
             if rec.success:
                 rr = np.linspace(0.0, 1.15 * float(r.max()), 200)
                 lab = (
                     f"Finkel'stein: T_c0 = {_fmt(rec.values['t_c0'], rec.stderr['t_c0'], 'K', {})}, "
                     f"γ = {_fmt(rec.values['gamma'], rec.stderr['gamma'], '1', {})}"
                 )
-                ax.plot(rr, finkelstein_tc(rr, rec.values["t_c0"], rec.values["gamma"]), "-", label=lab)
-            ax.set_xlabel("sheet resistance R_sq (Ω/□)")
-            ax.set_ylabel("T_c (K)")
-            ax.set_xlim(left=0.0)
-            ax.set_ylim(bottom=0.0)
-            ax.legend(fontsize="small")
-            ax.set_title(f"{job.name}: T_c vs sheet resistance")
+                curve = (rr, finkelstein_tc(rr, rec.values["t_c0"], rec.values["gamma"]), lab)
+            fig = plot_points_with_curve(
+                r, t, s, label="films", curve=curve, xlabel="sheet resistance R_sq (Ω/□)", ylabel="T_c (K)",
+                title=f"{job.name}: T_c vs sheet resistance",
+            )
+            for p in pts:
+                fig.axes[0].annotate(
+                    str(p["sample_id"]),
+                    (p["r_sq_ohm_per_sq"], p["t_c_K"]),
+                    textcoords="offset points",
+                    xytext=(4, 4),
+                    fontsize=7,
+                )
             name = "finkelstein.png" if k == 0 else f"finkelstein_{k}.png"
             rel = f"series/{job.name}/{name}"
             atomic_write_png(outdir / rel, fig)
-            parts.append(
-                f"<figure style='display:inline-block'><a href='{e(rel)}'><img src='{e(rel)}' "
-                f"alt='{e(job.name)}'></a><figcaption>{e(rec.message)}</figcaption></figure>"
-            )
+            parts.append(figure_tag(rel, rec.message, alt=job.name, inline=True))
         return "\n".join(parts)
 
 

@@ -341,3 +341,38 @@ def plot_histogram(values: Any, ax: Axes | None = None, *, bins: int | str = "au
     if title:
         ax.set_title(title)
     return fig if fig is not None else ax
+
+
+def plot_points_with_curve(x: Any, y: Any, yerr: Any, *, label: str, xlabel: str, ylabel: str, title: str,
+                           curve: tuple[Any, Any, str] | None = None) -> Figure:
+    """Points with error bars and an optional fitted curve, both axes starting at 0 (series figures).
+
+    Parameters
+    ----------
+    x, y, yerr
+        Points and their standard errors (NaN: no error bar), any units (the labels name them).
+    label
+        Legend label of the points.
+    xlabel, ylabel, title
+        Axis labels and title.
+    curve
+        ``(x, y, label)`` of a model curve drawn over the points, or None.
+
+    Returns
+    -------
+    Figure
+        A new figure (5.6 x 4.0 in); add annotations to ``fig.axes[0]``.
+    """
+    fig = Figure(figsize=(5.6, 4.0), layout="constrained")
+    ax = fig.add_subplot()
+    yerr = np.asarray(yerr, dtype=float)
+    ax.errorbar(x, y, yerr=np.where(np.isfinite(yerr), yerr, 0.0), fmt="o", ms=4, capsize=2, label=label)
+    if curve is not None:
+        ax.plot(curve[0], curve[1], "-", label=curve[2])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_xlim(left=0.0)
+    ax.set_ylim(bottom=0.0)
+    ax.legend(fontsize="small")
+    ax.set_title(title)
+    return fig
