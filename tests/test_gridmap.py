@@ -69,12 +69,16 @@ def test_map_recovers_true_gap(maps, truth):
     assert 0.55 < np.mean(np.abs(z) < 1.0) < 0.85  # honest 1-sigma errors
     rel = maps["g_n_A"].values[good & ok] / truth["g_n_A"][good & ok] - 1
     assert np.median(np.abs(rel)) < 0.01
-    # the normal (defect) pixels have no significant gap: flagged, not fitted as superconductors
-    assert not ok[truth["defect"]].any()
+    # the normal (defect) pixels have no significant gap: fitted fine, flagged, not counted as a gap
+    sig = maps["significant"].values
+    assert ok[truth["defect"]].all()
+    assert not sig[truth["defect"]].any()
+    assert sig[good].mean() >= 0.95
     assert maps["start"].values.min() >= 1  # every pixel measured and fitted
     s = map_summary(maps)
     assert s["delta_mean_meV"] == pytest.approx(truth["delta_meV"][good].mean(), abs=0.002)
     assert s["success_fraction"] == pytest.approx(ok.mean())
+    assert s["n_significant"] == (ok & sig).sum()
 
 
 def test_warm_start_agrees_with_cold_start(truth):

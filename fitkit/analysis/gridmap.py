@@ -276,6 +276,10 @@ class BlockFit:
         Model evaluations per pixel.
     success
         Converged, finite values and uncertainties estimated.
+    significant
+        Successful and the ``significant`` parameters (the gap) exceed ``min_significance``
+        standard errors; a successful pixel without a resolvable gap (a normal region) is a
+        result, not a failure (None: same as ``success``).
     start
         How each fit was started (:data:`START_CODES`).
     message
@@ -296,6 +300,7 @@ class BlockFit:
     start: NDArray[np.int8]
     message: list[str] = field(default_factory=list)
     ndata: NDArray[np.int64] | None = None
+    significant: NDArray[np.bool_] | None = None
 
 
 def _make_model(model: str | FitkitModel) -> FitkitModel:
@@ -349,9 +354,12 @@ def _at_bound(p: lmfit.Parameter) -> bool:
     return bool(low or (np.isfinite(p.max) and p.max - p.value <= tol))
 
 
-def _problem(out: lmfit.minimizer.MinimizerResult | None, significant: Sequence[str] = (),
-             min_significance: float = 0.0) -> str:
-    """Why a fit does not count as successful ("" when it does)."""
+def _problem(out: lmfit.minimizer.MinimizerResult | None, exempt: Sequence[str] = ()) -> str:
+    """Why a fit does not count as successful ("" when it does).
+
+    Parameters in ``exempt`` (the gap) may sit at their bound or lack an error bar: that is
+    how a pixel without a gap looks, and :func:`_insignificant` reports it instead.
+    """
     if out is None:
         return "fit failed"
     if not out.success:
@@ -361,16 +369,26 @@ def _problem(out: lmfit.minimizer.MinimizerResult | None, significant: Sequence[
     for name, p in out.params.items():
         if not np.isfinite(p.value):
             return f"parameter '{name}' is not finite"
-        if p.vary and p.expr is None and _at_bound(p):
+        if p.vary and p.expr is None and name not in exempt and _at_bound(p):
             return f"parameter '{name}' is at its bound ({p.value:.6g})"
-    if not out.errorbars or any(p.vary and (p.stderr is None or not np.isfinite(p.stderr))
-                                for p in out.params.values()):
+    if any(p.vary and name not in exempt and (p.stderr is None or not np.isfinite(p.stderr))
+           for name, p in out.params.items()):
         return "uncertainties could not be estimated (singular covariance)"
-    for name in significant:
+    return ""
+
+
+def _insignificant(out: lmfit.minimizer.MinimizerResult, names: Sequence[str],
+                   min_significance: float) -> str:
+    """Message when a ``names`` parameter is not resolved (at its bound, or < k stderr); else ""."""
+    for name in names:
         p = out.params.get(name)
-        if p is not None and p.vary and not abs(p.value) >= min_significance * p.stderr:
-            return (f"parameter '{name}' = {p.value:.4g} is not significant (< {min_significance:g} "
-                    f"x stderr {p.stderr:.2g})")
+        if p is None or not p.vary:
+            continue
+        err = p.stderr if (p.stderr is not None and np.isfinite(p.stderr)) else math.nan
+        if _at_bound(p) or not math.isfinite(err) or not abs(p.value) >= min_significance * err:
+            shown = f"{err:.2g}" if math.isfinite(err) else "undetermined"
+            return (f"no significant {name}: {p.value:.4g} is below {min_significance:g} x stderr "
+                    f"({shown}); pixel kept as a result without a resolvable {name}")
     return ""
 
 
@@ -446,9 +464,10 @@ def fit_block(
     y_unit
         Unit token of the data (for ``g_n``'s unit); ``""`` leaves the data-unit marker.
     significant, min_significance
-        A pixel also counts as failed when one of these (varied) parameters is below
-        ``min_significance`` standard errors, e.g. no resolvable gap on a normal (defect) pixel.
-        Such pixels are not used as warm starts either.
+        A pixel where one of these (varied) parameters is at its bound or below
+        ``min_significance`` standard errors (no resolvable gap, e.g. a normal defect) is a
+        successful fit with ``significant = False`` and a message; it is not used as a warm
+        start and is left out of the gap statistics.
 
     Returns
     -------
@@ -504,6 +523,7 @@ def fit_block(
     nfev = np.zeros(n, dtype=np.int64)
     ndata = np.zeros(n, dtype=np.int64)
     success = np.zeros(n, dtype=bool)
+    signif = np.zeros(n, dtype=bool)
     start = np.zeros(n, dtype=np.int8)
     message = [""] * n
     fitted: dict[tuple[int, int], tuple[dict[str, float], float]] = {}  # scaled best values, redchi
@@ -548,8 +568,10 @@ def fit_block(
             message[k] = msg
             continue
         ndata[k] = int(mask.sum())
-        why = _problem(out, [f"{p}{q}" for q in significant], min_significance)
+        sig_names = [f"{p}{q}" for q in significant]
+        why = _problem(out, exempt=sig_names)
         ok = why == ""
+        insig = _insignificant(out, sig_names, min_significance) if ok else ""
         for j, name in enumerate(names):
             par = out.params[name]
             f = scale if name in data_scaled else 1.0
@@ -559,13 +581,13 @@ def fit_block(
         chisqr[k] = out.chisqr * scale * scale
         redchi[k] = out.redchi * scale * scale
         success[k] = ok
-        if ok:
+        signif[k] = ok and not insig
+        if signif[k]:
             fitted[key] = ({nm: out.params[nm].value for nm in names}, float(out.redchi))
-        else:
-            message[k] = why
+        message[k] = why or insig
     return BlockFit(names=names, units=units, vary={k: bool(template[k].vary) for k in names},
                     values=values, stderr=stderr, redchi=redchi, chisqr=chisqr, nfev=nfev,
-                    success=success, start=start, message=message, ndata=ndata)
+                    success=success, start=start, message=message, ndata=ndata, significant=signif)
 
 
 # --------------------------------------------------------------------------- whole grids
@@ -913,11 +935,13 @@ def assemble_maps(parts: Sequence[BlockFit], indices: Sequence[tuple[ArrayLike, 
     nfev = np.zeros((ny, nx), dtype=np.int64)
     start = np.zeros((ny, nx), dtype=np.int8)
     ok = np.zeros((ny, nx), dtype=bool)
+    sig = np.zeros((ny, nx), dtype=bool)
     for part, (iy, ix) in zip(parts, indices, strict=True):
         iy, ix = np.asarray(iy, dtype=np.int64), np.asarray(ix, dtype=np.int64)
         vals[iy, ix], errs[iy, ix] = part.values, part.stderr
         red[iy, ix], chi[iy, ix] = part.redchi, part.chisqr
         nfev[iy, ix], start[iy, ix], ok[iy, ix] = part.nfev, part.start, part.success
+        sig[iy, ix] = part.success if part.significant is None else part.significant
     dv: dict[str, Any] = {}
     for j, name in enumerate(names):
         u = units.get(name, "")
@@ -931,6 +955,7 @@ def assemble_maps(parts: Sequence[BlockFit], indices: Sequence[tuple[ArrayLike, 
     codes = "; ".join(f"{k}={v}" for k, v in START_CODES.items())
     dv["start"] = (("y", "x"), start, {"units": "", "codes": codes})
     dv["success"] = (("y", "x"), ok, {"units": ""})
+    dv["significant"] = (("y", "x"), sig, {"units": "", "description": "successful and gap resolved"})
     return xr.Dataset(dv)
 
 
@@ -948,8 +973,9 @@ def map_summary(ds: Any, parameter: str = "delta") -> dict[str, float]:
     -------
     dict
         ``<var>_mean``, ``<var>_mean_stderr``, ``<var>_sd``, ``<var>_median`` (``<var>`` =
-        e.g. ``delta_meV``, so the unit is the last token), ``success_fraction`` (of measured
-        pixels), ``n_success``, ``n_measured``.
+        e.g. ``delta_meV``, so the unit is the last token; over pixels with a resolved gap),
+        ``success_fraction`` (of measured pixels), ``n_success``, ``n_significant``,
+        ``n_measured``.
 
     Raises
     ------
@@ -961,8 +987,9 @@ def map_summary(ds: Any, parameter: str = "delta") -> dict[str, float]:
     if var is None:
         raise KeyError(f"no map of parameter {parameter!r}; maps: {list(ds.data_vars)}")
     ok = np.asarray(ds["success"].values, dtype=bool)
+    sig = np.asarray(ds["significant"].values, dtype=bool) if "significant" in ds else ok
     measured = np.asarray(ds["start"].values) > 0
-    v = np.asarray(ds[var].values, dtype=float)[ok]
+    v = np.asarray(ds[var].values, dtype=float)[ok & sig]
     v = v[np.isfinite(v)]
     base, unit = (var.rsplit("_", 1) if "_" in var else (var, ""))
     n_meas = int(measured.sum())
@@ -973,6 +1000,7 @@ def map_summary(ds: Any, parameter: str = "delta") -> dict[str, float]:
         f"{base}_median_{unit}": float(np.median(v)) if v.size else math.nan,
         "success_fraction": float(ok.sum() / n_meas) if n_meas else math.nan,
         "n_success": float(ok.sum()),
+        "n_significant": float((ok & sig).sum()),
         "n_measured": float(n_meas),
     }
     return out
@@ -1087,6 +1115,8 @@ def save_maps(ds: Any, outdir: str | os.PathLike[str], *, parameter: str = "delt
         raise KeyError(f"no map of parameter {parameter!r}; maps: {list(ds.data_vars)}")
     unit = str(ds[var].attrs.get("units", ""))
     ok = np.asarray(ds["success"].values, dtype=bool)
+    if "significant" in ds:
+        ok &= np.asarray(ds["significant"].values, dtype=bool)
     shown = np.where(ok, np.asarray(ds[var].values, dtype=float), np.nan)
     paths = {"gap_map": out / "gap_map.png", "histogram": out / "histogram.png", "maps": out / "maps.h5"}
     name = Path(str(ds.attrs.get("source_path", ""))).name

@@ -22,8 +22,10 @@ Example job::
 Options: ``channel`` (Nanonis or variable name of the conductance channel; default the first
 lock-in channel), ``warm_start`` (default true), ``use_metadata`` (fix ``temperature`` and
 ``v_mod`` at the file's metadata unless ``params`` sets them; default true),
-``min_significance`` (pixels whose ``delta`` is below this many standard errors are failed;
-default 3), ``parameter`` (mapped parameter, default ``delta``), ``fast`` (default true).
+``min_significance`` (a pixel whose ``delta`` is below this many standard errors, e.g. a normal
+region, is a successful fit marked ``significant = False`` in its record meta and in the maps, with a
+warning; it is left out of the gap statistics; default 3), ``parameter`` (mapped parameter,
+default ``delta``), ``fast`` (default true).
 """
 
 from __future__ import annotations
@@ -256,7 +258,8 @@ def _records(fit: BlockFit, iy: np.ndarray, ix: np.ndarray, *, model_key: str, s
             success=bool(fit.success[k]), message=fit.message[k],
             warnings=(fit.message[k],) if fit.message[k] else (),
             config_digest=config_digest,
-            meta={**dict(meta), "iy": int(iy[k]), "ix": int(ix[k]), "start": int(fit.start[k])},
+            meta={**dict(meta), "iy": int(iy[k]), "ix": int(ix[k]), "start": int(fit.start[k]),
+                  "significant": bool(fit.success[k] if fit.significant is None else fit.significant[k])},
         ))
     return recs
 
@@ -295,6 +298,7 @@ def maps_from_records(records: list[FitRecord], ny: int, nx: int) -> Any:
         success=np.array([r.success for r in ok], dtype=bool),
         start=np.array([r.meta.get("start", 1) for r in ok], dtype=np.int8),
         message=[r.message for r in ok],
+        significant=np.array([bool(r.meta.get("significant", r.success)) for r in ok], dtype=bool),
     )
     iy = np.array([r.meta["iy"] for r in ok], dtype=np.int64)
     ix = np.array([r.meta["ix"] for r in ok], dtype=np.int64)
