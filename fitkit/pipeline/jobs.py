@@ -34,6 +34,7 @@ import numpy as np
 
 from fitkit.fitting.batch import CAPTURED_ERRORS, failed_record, fit_series, load_sweeps
 from fitkit.fitting.record import FitRecord
+from fitkit.report.writer import sha256_file
 
 if TYPE_CHECKING:
     from fitkit.config import JobConfig, RunConfig
@@ -109,12 +110,8 @@ class ItemTask:
 
 
 def file_hash(path: str | Path, *, chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file's bytes (hex)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
+    """SHA-256 of a file's bytes (hex); :func:`fitkit.report.writer.sha256_file`."""
+    return sha256_file(path, chunk)
 
 
 def safe_id(text: str) -> str:
