@@ -107,6 +107,8 @@ class _SeriesKind(JobKind):
     value_option: str = ""
     value_quantity: str = ""
     value_unit: str = ""
+    table_file: str = ""
+    figure_file: str = ""
 
     def expand(self, job: JobConfig, cfg: RunConfig, hashes: dict[Path, str]) -> list[tuple[str, dict, str]]:
         """One item holding every input file, with the per-file values known before loading."""
@@ -165,6 +167,46 @@ class _SeriesKind(JobKind):
         """``earlier`` and a failed record of the whole series (an exception is re-raised when strict)."""
         failed = item_failure(task, err, model_key=self.name, sample_id=task.job.name, source_path="")
         return [*earlier, failed]
+
+    def _table_and_figure(self, records: Sequence[FitRecord]) -> tuple[Any, Any] | None:
+        """The series table and figure drawn from the job's records (None: nothing to draw)."""
+        raise NotImplementedError
+
+    def _caption(self, job: JobConfig, summary: FitRecord | None) -> str:
+        """Caption of the series figure in ``index.html``."""
+        raise NotImplementedError
+
+    def finalize(
+        self,
+        job: JobConfig,
+        cfg: RunConfig,
+        results: Mapping[str, list[FitRecord]],
+        outdir: str | os.PathLike[str] | None = None,
+    ) -> list[FitRecord]:
+        """Write ``series/<job>/<table_file>`` and ``<figure_file>`` from the records (no new records)."""
+        if outdir is None:
+            return []
+        got = self._table_and_figure(own_records(results, job))
+        if got is None:
+            return []
+        folder = Path(outdir) / "series" / job.name
+        atomic_write_csv(folder / self.table_file, got[0])
+        atomic_write_png(folder / self.figure_file, got[1])
+        return []
+
+    def report_section(
+        self,
+        job: JobConfig,
+        cfg: RunConfig,
+        records: Sequence[FitRecord],
+        outdir: Path,
+        display_units: Mapping[str, str],
+    ) -> str:
+        """The series figure (with the summary as caption) and the table link."""
+        base = f"series/{job.name}/"
+        summ = next((r for r in records if r.meta.get("summary")), None)
+        files = [base + self.figure_file, base + self.table_file]
+        return figure_html(job, files, self._caption(job, summ), outdir)
 
     def _what(self) -> str:
         return {"conductance": "contact conductance", "temperature": "temperature"}[self.value_quantity]
@@ -229,6 +271,8 @@ class AndreevContactSeriesJob(_SeriesKind):
     value_option = "g_contact"
     value_quantity = "conductance"
     value_unit = "G0"
+    table_file = "contact_series.csv"
+    figure_file = "delta_vs_g_contact.png"
 
     def validate(self, job: JobConfig, cfg: RunConfig) -> list[tuple[str, str]]:
         """Kind-specific problems (option types, value source)."""
@@ -415,38 +459,15 @@ class AndreevContactSeriesJob(_SeriesKind):
             meta={**item_meta(task), "summary": True},
         )
 
-    def finalize(
-        self,
-        job: JobConfig,
-        cfg: RunConfig,
-        results: Mapping[str, list[FitRecord]],
-        outdir: str | os.PathLike[str] | None = None,
-    ) -> list[FitRecord]:
-        """Write ``series/<job>/contact_series.csv`` and ``delta_vs_g_contact.png`` (no new records)."""
-        if outdir is None:
-            return []
-        rows = [r for r in own_records(results, job) if "regime" in r.meta]
+    def _table_and_figure(self, records: Sequence[FitRecord]) -> tuple[Any, Any] | None:
+        rows = [r for r in records if "regime" in r.meta]
         if not rows:
-            return []
+            return None
         table = contact_table(rows)
-        folder = Path(outdir) / "series" / job.name
-        atomic_write_csv(folder / "contact_series.csv", table)
-        atomic_write_png(folder / "delta_vs_g_contact.png", contact_figure(table))
-        return []
+        return table, contact_figure(table)
 
-    def report_section(
-        self,
-        job: JobConfig,
-        cfg: RunConfig,
-        records: Sequence[FitRecord],
-        outdir: Path,
-        display_units: Mapping[str, str],
-    ) -> str:
-        """The Delta / Delta_col vs contact-conductance figure and the table link."""
-        base = f"series/{job.name}/"
-        summ = next((r for r in records if r.meta.get("summary")), None)
-        cap = summ.message if summ is not None else job.name
-        return figure_html(job, [base + "delta_vs_g_contact.png", base + "contact_series.csv"], cap, outdir)
+    def _caption(self, job: JobConfig, summary: FitRecord | None) -> str:
+        return summary.message if summary is not None else job.name
 
 
 # ----------------------------------------------------------------------------- temperature series
@@ -474,6 +495,8 @@ class AndreevTemperatureSeriesJob(_SeriesKind):
     value_option = "temperature"
     value_quantity = "temperature"
     value_unit = "K"
+    table_file = "temperature_series.csv"
+    figure_file = "delta_col_vs_T.png"
 
     def validate(self, job: JobConfig, cfg: RunConfig) -> list[tuple[str, str]]:
         """Kind-specific problems (option types, value source, held parameters)."""
@@ -560,20 +583,10 @@ class AndreevTemperatureSeriesJob(_SeriesKind):
         )
         return [*rows, *bad, summary]
 
-    def finalize(
-        self,
-        job: JobConfig,
-        cfg: RunConfig,
-        results: Mapping[str, list[FitRecord]],
-        outdir: str | os.PathLike[str] | None = None,
-    ) -> list[FitRecord]:
-        """Write ``series/<job>/temperature_series.csv`` and ``delta_col_vs_T.png`` (no new records)."""
-        if outdir is None:
-            return []
-        recs = own_records(results, job)
-        rows = [r for r in recs if r.meta.get("regime") == "andreev"]
+    def _table_and_figure(self, records: Sequence[FitRecord]) -> tuple[Any, Any] | None:
+        rows = [r for r in records if r.meta.get("regime") == "andreev"]
         if not rows:
-            return []
+            return None
         table = contact_table(rows).drop(
             columns=[
                 "g_contact_G0",
@@ -584,30 +597,16 @@ class AndreevTemperatureSeriesJob(_SeriesKind):
             ]
         )
         table = table.sort_values("temperature_K", kind="stable", ignore_index=True)
-        summ = next((r for r in recs if r.meta.get("summary") and r.success), None)
-        folder = Path(outdir) / "series" / job.name
-        atomic_write_csv(folder / "temperature_series.csv", table)
-        atomic_write_png(folder / "delta_col_vs_T.png", temperature_figure(table, summ))
-        return []
+        summ = next((r for r in records if r.meta.get("summary") and r.success), None)
+        return table, temperature_figure(table, summ)
 
-    def report_section(
-        self,
-        job: JobConfig,
-        cfg: RunConfig,
-        records: Sequence[FitRecord],
-        outdir: Path,
-        display_units: Mapping[str, str],
-    ) -> str:
-        """The Delta_col(T) figure with the BCS law and the table link."""
-        base = f"series/{job.name}/"
-        summ = next((r for r in records if r.meta.get("summary")), None)
-        cap = job.name
-        if summ is not None and summ.success:
-            cap = (
-                f"T_c = {summ.values['t_c']:.4g} ± {summ.stderr['t_c']:.2g} K, Δ_col(0) = "
-                f"{summ.values['delta_col0']:.4g} ± {summ.stderr['delta_col0']:.2g} meV"
-            )
-        return figure_html(job, [base + "delta_col_vs_T.png", base + "temperature_series.csv"], cap, outdir)
+    def _caption(self, job: JobConfig, summary: FitRecord | None) -> str:
+        if summary is None or not summary.success:
+            return job.name
+        return (
+            f"T_c = {summary.values['t_c']:.4g} ± {summary.stderr['t_c']:.2g} K, Δ_col(0) = "
+            f"{summary.values['delta_col0']:.4g} ± {summary.stderr['delta_col0']:.2g} meV"
+        )
 
 
 # the PCAR kind lives in its own module; importing it here keeps registering it with the Andreev kinds
