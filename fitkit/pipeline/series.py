@@ -189,40 +189,16 @@ def _qps(
     factor: float,
     sample_id: str,
 ) -> dict[str, Any]:
-    """L_c, its error, ln L_c and the regime: :func:`fitkit.analysis.qps.qps_join` when available.
+    """L_c, its error, ln L_c and the regime from :func:`fitkit.analysis.qps.qps_join`."""
+    from fitkit.analysis.qps import qps_join
 
-    The fallback computes the same numbers with :mod:`fitkit.physics.wire` directly.
-    """
-    try:
-        from fitkit.analysis.qps import qps_join
-    except ImportError:
-        qps_join = None
-    if qps_join is not None:
-        res = qps_join(
-            g_xi, g_xi_err, g_z, g_z_err, xi_nm, length_nm, a=a, b=b, factor=factor, sample_id=sample_id
-        )
-        return {
-            k: getattr(res, k)
-            for k in ("l_c_nm", "l_c_err_nm", "ln_l_c", "ln_l_c_err", "regime", "regime_lc_minus")
-        } | {"regime_lc_plus": res.regime_lc_plus, "warnings": tuple(res.warnings)}
-    from fitkit.physics.wire import qps_length_with_error, qps_regime
-
-    lc, err = (float(x) for x in qps_length_with_error(g_xi, g_xi_err, g_z, g_z_err, xi_nm, a, b))
-    regime = qps_regime(length_nm, lc, factor)
-    finite = math.isfinite(lc)
-    warn = ()
-    if finite and err > 0.3 * lc:
-        warn = (f"relative error of L_c is {err / lc:.2f} (> 0.3): the interval is skewed; quote ln_l_c",)
+    res = qps_join(
+        g_xi, g_xi_err, g_z, g_z_err, xi_nm, length_nm, a=a, b=b, factor=factor, sample_id=sample_id
+    )
     return {
-        "l_c_nm": lc,
-        "l_c_err_nm": err,
-        "ln_l_c": math.log(lc) if finite else math.inf,
-        "ln_l_c_err": err / lc if finite else math.nan,
-        "regime": regime,
-        "regime_lc_minus": regime,
-        "regime_lc_plus": regime,
-        "warnings": warn,
-    }
+        k: getattr(res, k)
+        for k in ("l_c_nm", "l_c_err_nm", "ln_l_c", "ln_l_c_err", "regime", "regime_lc_minus")
+    } | {"regime_lc_plus": res.regime_lc_plus, "warnings": tuple(res.warnings)}
 
 
 @register_job_kind
