@@ -377,9 +377,11 @@ def test_plot_fit_rt_log_scale_labels_lines(rt_record, rt_sweep):
     assert ax.get_ylabel() == "resistance (kΩ)"
     assert len(ax.lines) == 2 and len(rax.lines) == 2  # data + model; residuals + zero line
     np.testing.assert_allclose(ax.lines[0].get_xdata(), rt_sweep.column("temperature_K") * 1e3)
-    resid = rt_sweep.column("resistance_ohm") - toy_rt_ohm(rt_sweep.column("temperature_K"),
-                                                           **rt_record.values)
-    np.testing.assert_allclose(rax.lines[0].get_ydata(), resid / 1e3, rtol=1e-9, atol=1e-9)
+    # log axis: relative residuals in percent, matching the relative weights of R(T) fits
+    model = toy_rt_ohm(rt_sweep.column("temperature_K"), **rt_record.values)
+    rel = 100.0 * (rt_sweep.column("resistance_ohm") / model - 1.0)
+    np.testing.assert_allclose(rax.lines[0].get_ydata(), rel, rtol=1e-9, atol=1e-9)
+    assert rax.get_ylabel() == "relative residual (%)"
 
 
 def test_plot_fit_didv_linear_mV_and_given_axes(didv_record, didv_sweep):

@@ -161,7 +161,8 @@ def plot_fit(record: FitRecord, sweep: Any, ax: Axes | None = None, resid_ax: Ax
     The y axis is logarithmic when the y column is a resistance and all data are positive
     (R(T) curves span decades near T_c).  The data are drawn as markers (one line), the model as
     a line over the fitted x range (a second line); the residual panel holds the residuals
-    (data - model) at the fitted points and a zero line.
+    (data - model) at the fitted points and a zero line - relative residuals
+    100 (data/model - 1) % on a logarithmic axis, matching the relative weights of R(T) fits.
     """
     fig: Figure | None = None
     if ax is None:
@@ -178,6 +179,8 @@ def plot_fit(record: FitRecord, sweep: Any, ax: Axes | None = None, resid_ax: Ax
     fx, fy = _factor(xu, xd), _factor(yu, yd)
     ax.plot(x * fx, y * fy, "o", ms=3, alpha=0.6, label="data")
     finite = np.isfinite(x) & np.isfinite(y)
+    log_y = bool(yu in UNITS and UNITS[yu].quantity == "resistance" and finite.any()
+                 and np.all(y[finite] > 0))
     if finite.any():
         lo, hi = _fitted_range(record, x[finite])
         grid = np.linspace(lo, hi, n_model)
@@ -186,11 +189,13 @@ def plot_fit(record: FitRecord, sweep: Any, ax: Axes | None = None, resid_ax: Ax
             ax.plot(grid * fx, curve * fy, "-", lw=1.5, label=f"fit ({record.model_key})")
             if resid_ax is not None:
                 sel = finite & (x >= lo) & (x <= hi)
-                resid = y[sel] - model_curve(record, x[sel])
-                resid_ax.plot(x[sel] * fx, resid * fy, ".", ms=3)
+                fitted = model_curve(record, x[sel])
+                # on a log axis (R(T), fitted with relative weights) the relative residual is what counts
+                resid = 100.0 * (y[sel] / fitted - 1.0) if log_y else (y[sel] - fitted) * fy
+                resid_ax.plot(x[sel] * fx, resid, ".", ms=3)
                 resid_ax.axhline(0.0, color="0.4", lw=0.8)
     yname = QUANTITY_LABELS.get(yq, yq)
-    if yu in UNITS and UNITS[yu].quantity == "resistance" and finite.any() and np.all(y[finite] > 0):
+    if log_y:
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(_PlainLogFormatter(labelOnlyBase=False))
         ax.yaxis.set_minor_formatter(_PlainLogFormatter(labelOnlyBase=False, minor_thresholds=(1, 0.4)))
@@ -203,7 +208,7 @@ def plot_fit(record: FitRecord, sweep: Any, ax: Axes | None = None, resid_ax: Ax
         ax.set_title(title)
     if resid_ax is not None:
         resid_ax.set_xlabel(label(xq, xd))
-        resid_ax.set_ylabel(label("residual", yd))
+        resid_ax.set_ylabel("relative residual (%)" if log_y else label("residual", yd))
         ax.tick_params(labelbottom=False)
     else:
         ax.set_xlabel(label(xq, xd))
