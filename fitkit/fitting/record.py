@@ -19,6 +19,23 @@ class FitRecord:
     ``derived_units``), e.g. the gap-to-T_c ratio or the QPS length.
 
     ``result`` keeps the lmfit ``ModelResult`` in memory only; :meth:`to_dict` never includes it.
+
+    Verdict and intervals (see :mod:`fitkit.fitting.quality`):
+
+    ``verdict``
+        ``"ok"``, ``"suspect"`` or ``"failed"``; ``verdict_reasons`` holds one sentence per reason.
+    ``quality``
+        Goodness-of-fit figures measured independently of the model: ``noise_sigma`` (noise per
+        point in weighted-residual units), ``noise_method``, ``chi2_noise`` (χ²/ν against that
+        noise), ``lag1`` (residual lag-1 autocorrelation), ``durbin_watson``, ``runs_z`` and
+        ``error_scale`` (how much the linear errors were widened for correlated residuals).
+    ``lower``, ``upper``
+        The 68 % interval of each parameter in its unit (NaN when unknown); for a one-sided
+        limit the open side is the parameter bound.
+    ``interval_method``
+        ``"linear"``, ``"profile"`` or ``"bootstrap"`` per parameter.
+    ``interval_kind``
+        ``"two-sided"``, ``"upper limit"``, ``"lower limit"`` or ``"not determined"``.
     """
 
     model_key: str
@@ -46,10 +63,25 @@ class FitRecord:
     success: bool = False
     message: str = ""
     warnings: tuple[str, ...] = ()
+    verdict: str = "ok"
+    verdict_reasons: tuple[str, ...] = ()
+    quality: dict[str, Any] = field(default_factory=dict)
+    lower: dict[str, float] = field(default_factory=dict)
+    upper: dict[str, float] = field(default_factory=dict)
+    interval_method: dict[str, str] = field(default_factory=dict)
+    interval_kind: dict[str, str] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
     config_digest: str = ""
     result: Any = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # a record that did not succeed can never carry the verdict "ok"
+        if not self.success and self.verdict == "ok":
+            object.__setattr__(self, "verdict", "failed")
+            if not self.verdict_reasons:
+                reason = self.message or "the fit did not converge"
+                object.__setattr__(self, "verdict_reasons", (reason,))
 
     def value(self, name: str) -> float:
         """Fitted value of a parameter (or derived quantity)."""
@@ -90,7 +122,7 @@ class FitRecord:
             return v
 
         kw = dict(d)
-        for k in ("values", "stderr", "init_values", "derived", "derived_stderr"):
+        for k in ("values", "stderr", "init_values", "derived", "derived_stderr", "lower", "upper", "quality"):
             if k in kw:
                 kw[k] = unclean(kw[k])
         for k in ("redchi", "chisqr", "aic", "bic"):
@@ -99,4 +131,5 @@ class FitRecord:
         if "correlations" in kw:
             kw["correlations"] = {a: unclean(b) for a, b in kw["correlations"].items()}
         kw["warnings"] = tuple(kw.get("warnings", ()))
+        kw["verdict_reasons"] = tuple(kw.get("verdict_reasons", ()))
         return cls(**kw)
