@@ -17,11 +17,30 @@ Andreev peaks from "the second derivative of the conductance"):
 4. symmetrise, :math:`\Delta_{col} = (V_+ - V_-)/2`, which removes a bias offset;
 5. repeat for several window lengths and extrapolate the per-window values linearly to zero
    window (a longer window pulls the feature inwards);
-6. systematic error: the half-range of the per-window and extrapolated values, added in
+6. significance: the feature must stand out of the noise.  For each window the depth of the
+   located feature (``d2G``: the depth of the :math:`d^2G/dV^2` minimum below the lowest of
+   the highest values on its two sides inside the search range and the median over that
+   range; ``dG``: the smaller of the
+   positive and negative :math:`dG/dV` lobes around the zero crossing) is divided by the
+   noise standard deviation of that derivative,
+   :math:`\sigma_d = \sigma\,\lVert c\rVert_2` (:math:`c`: the Savitzky-Golay derivative
+   coefficients, :math:`\sigma`: the noise of the data, see below), with a round-off floor
+   :math:`10^{-7}\max|d|`.  The feature is significant when this depth is at least
+   ``z_min`` (default 5) noise standard deviations **at both bias polarities** in at least two
+   windows (one when only one window fits) and the per-window values of those windows agree
+   to within the largest window length.  Otherwise the estimate reports
+   ``significant=False``, NaN values and the reason, instead of a number read from the noise
+   (a featureless parabola has a constant :math:`d^2G/dV^2`, whose "minimum" is a
+   round-off tie);
+7. systematic error: the half-range of the per-window and extrapolated values, added in
    quadrature to the resolution (half width at half depth of the :math:`d^2G/dV^2` dip at the
    smallest window: an edge is located only to within the width of its broadened image);
    statistical error: a parametric bootstrap (noise estimated from the residual of the smallest
-   window).
+   window; the generator is seeded, so the result is reproducible).
+
+Only windows with a significant feature enter steps 5-7.  Equal candidate minima (within the
+round-off floor) are resolved deterministically (the candidate nearest zero bias, the centre
+of a flat bottom), so the result does not depend on the CPU's last-bit rounding.
 
 The physics note reports that the raw peak route sits 3-7 % below the model parameter of a PM-2
 spectrum (the broadened window edge); fitting ``andreev_collective`` recovers the parameter.
@@ -40,7 +59,7 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.signal import savgol_filter
+from scipy.signal import savgol_coeffs, savgol_filter
 
 from fitkit.errors import DataValidationError
 
@@ -48,6 +67,12 @@ __all__ = ["CollectiveGapEstimate", "collective_gap_from_derivatives"]
 
 DEFAULT_WINDOWS_MV: tuple[float, ...] = (0.02, 0.04, 0.06, 0.08)
 """Default Savitzky-Golay window lengths [mV]: ~1-2x the expected feature width for a:InO."""
+
+DEFAULT_Z_MIN: float = 5.0
+"""Default significance threshold: feature depth in noise standard deviations of the derivative."""
+
+_ROUNDOFF_REL: float = 1e-7
+"""Round-off floor of a derivative's noise, relative to its largest magnitude on the grid."""
 
 
 @dataclass(frozen=True)
@@ -57,11 +82,13 @@ class CollectiveGapEstimate:
     Attributes
     ----------
     delta_col
-        :math:`\\Delta_{col}` [meV]: per-window values extrapolated linearly to zero window.
+        :math:`\\Delta_{col}` [meV]: per-window values extrapolated linearly to zero window
+        (NaN when the feature is not significant).
     stat_error
-        Statistical (noise) standard error [meV] from a parametric bootstrap.
+        Statistical (noise) standard error [meV] from a seeded parametric bootstrap.
     sys_error
-        Systematic error [meV]: half the range of the per-window values.
+        Systematic error [meV]: half the range of the per-window values in quadrature with the
+        feature resolution.
     windows_mV
         Window lengths actually used [mV] (after rounding to an odd number of points).
     values
@@ -73,7 +100,17 @@ class CollectiveGapEstimate:
     source
         ``"G(V)"`` or ``"I(V)"``.
     bias_offset
-        :math:`(V_+ + V_-)/2` [mV], median over windows.
+        :math:`(V_+ + V_-)/2` [mV], median over the significant windows.
+    significant
+        True when the feature passes the significance test (module docstring, step 6).
+    reason
+        One sentence: why the feature is (not) significant.
+    z_plus, z_minus
+        Per-window feature depth in noise standard deviations of the derivative, at positive
+        and negative bias (0 where no interior feature was found).
+    noise_sigma
+        Noise standard deviation of the data estimated from the smallest-window residual
+        (unit of ``y``).
     """
 
     delta_col: float
@@ -86,10 +123,15 @@ class CollectiveGapEstimate:
     derivative: str
     source: str
     bias_offset: float
+    significant: bool
+    reason: str
+    z_plus: tuple[float, ...]
+    z_minus: tuple[float, ...]
+    noise_sigma: float
 
     @property
     def total_error(self) -> float:
-        """Statistical and systematic errors added in quadrature [meV]."""
+        """Statistical and systematic errors added in quadrature [meV] (NaN if not significant)."""
         return float(np.hypot(self.stat_error, self.sys_error))
 
 
@@ -117,28 +159,72 @@ def _refine_min(x: np.ndarray, f: np.ndarray, i: int) -> float:
 
 
 def _locate(v: np.ndarray, d: np.ndarray, g: np.ndarray, lo: float, hi: float, sign: float,
-            derivative: str) -> float:
-    sel = (sign * v >= lo) & (sign * v <= hi)
-    if sel.sum() < 3:
-        return np.nan
-    idx = np.flatnonzero(sel)
+            derivative: str, tol: float) -> tuple[float, float]:
+    """Feature position [mV] and depth (unit of ``d``) at one polarity; (NaN, 0) if none.
+
+    ``tol`` is the round-off floor: values of ``d`` closer than ``tol`` count as equal, and the
+    tie is resolved deterministically (candidate nearest zero bias; centre of a flat bottom).
+    """
+    idx = np.flatnonzero((sign * v >= lo) & (sign * v <= hi))
+    if idx.size < 3:
+        return np.nan, 0.0
+    if sign < 0:
+        idx = idx[::-1]  # walk outwards from zero bias at both polarities
     if derivative == "d2G":
-        i = idx[np.argmin(d[idx])]
-        if i in (idx[0], idx[-1]):
-            return np.nan  # minimum on the border of the search range: no interior feature
-        return _refine_min(v, d, int(i))
-    # dG: + -> - zero crossings inside the range; keep the one at the highest conductance
-    j = idx[:-1]
+        dd = d[idx]
+        cand = dd <= dd.min() + tol
+        first = int(np.argmax(cand))  # candidate nearest zero bias
+        last = first
+        while last + 1 < idx.size and cand[last + 1]:
+            last += 1
+        if first == 0 or last == idx.size - 1:
+            return np.nan, 0.0  # minimum on the border of the search range: no interior feature
+        k = (first + last) // 2
+        i = int(idx[k])
+        # prominence inside the search range, and depth below the range's median (a noise minimum
+        # next to a steep slope has a large prominence on one side only, a noise minimum in a
+        # long flat range a prominence of twice the noise extremes)
+        depth = float(min(dd[:first].max(), dd[last + 1:].max(), np.median(dd)) - dd[k])
+        pos = _refine_min(v, d, i) if first == last else float(v[i])
+        return pos, depth
+    # dG: + -> - zero crossings (in increasing bias) inside the range; keep the one at the highest G
+    j = np.sort(idx)[:-1]
     cross = j[(d[j] > 0) & (d[j + 1] <= 0)]
     if cross.size == 0:
-        return np.nan
-    k = cross[np.argmax(g[cross])]
-    return float(v[k] + d[k] / (d[k] - d[k + 1]) * (v[k + 1] - v[k]))
+        return np.nan, 0.0
+    gc = g[cross]
+    near = cross[gc >= gc.max() - tol * max(1.0, float(np.abs(gc).max()))]
+    k = int(near[np.argmin(np.abs(v[near]))])
+    a = k
+    while a > 0 and d[a - 1] > 0:
+        a -= 1
+    b = k + 1
+    while b < d.size - 1 and d[b + 1] <= 0:
+        b += 1
+    depth = float(min(d[a:k + 1].max(), -d[k + 1:b + 1].min()))
+    return float(v[k] + d[k] / (d[k] - d[k + 1]) * (v[k + 1] - v[k])), depth
+
+
+def _estimate(v: np.ndarray, y: np.ndarray, step: float, lengths: list[int], order: int, polyorder: int,
+              search: tuple[float, float], derivative: str
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per window: positions (V+, V-), depths (+, -) and the round-off floor of the derivative."""
+    n = len(lengths)
+    vp, vm = np.full(n, np.nan), np.full(n, np.nan)
+    dp, dm, floor = np.zeros(n), np.zeros(n), np.zeros(n)
+    for k, wl in enumerate(lengths):
+        d = savgol_filter(y, wl, polyorder, deriv=order, delta=step, mode="interp")
+        smooth = savgol_filter(y, wl, polyorder, deriv=order - (2 if derivative == "d2G" else 1),
+                               delta=step, mode="interp")
+        floor[k] = _ROUNDOFF_REL * float(np.abs(d).max()) + np.finfo(float).tiny
+        vp[k], dp[k] = _locate(v, d, smooth, search[0], search[1], 1.0, derivative, floor[k])
+        vm[k], dm[k] = _locate(v, d, smooth, search[0], search[1], -1.0, derivative, floor[k])
+    return vp, vm, dp, dm, floor
 
 
 def _half_width(v: np.ndarray, d2: np.ndarray, pos: float) -> float:
     """Half width at half depth of the d2G/dV2 dip at ``pos`` (NaN if it is not a dip)."""
-    i = int(np.argmin(np.abs(v - pos)))
+    i = int(np.clip(np.floor((pos - v[0]) / (v[1] - v[0]) + 0.5), 0, v.size - 1))
     depth = d2[i]
     if not depth < 0:
         return np.nan
@@ -152,16 +238,11 @@ def _half_width(v: np.ndarray, d2: np.ndarray, pos: float) -> float:
     return 0.5 * float(v[right] - v[left] + (v[1] - v[0]))
 
 
-def _estimate(v: np.ndarray, y: np.ndarray, step: float, lengths: list[int], order: int, polyorder: int,
-              search: tuple[float, float], derivative: str) -> tuple[np.ndarray, np.ndarray]:
-    vp, vm = np.full(len(lengths), np.nan), np.full(len(lengths), np.nan)
-    for n, wl in enumerate(lengths):
-        d = savgol_filter(y, wl, polyorder, deriv=order, delta=step, mode="interp")
-        smooth = savgol_filter(y, wl, polyorder, deriv=order - (2 if derivative == "d2G" else 1),
-                               delta=step, mode="interp")
-        vp[n] = _locate(v, d, smooth, search[0], search[1], 1.0, derivative)
-        vm[n] = _locate(v, d, smooth, search[0], search[1], -1.0, derivative)
-    return vp, vm
+def _extrapolate(windows: np.ndarray, values: np.ndarray) -> float:
+    """Linear extrapolation of the per-window values to zero window (one window: its value)."""
+    if values.size >= 2:
+        return float(np.polyfit(windows, values, 1)[1])
+    return float(values[0])
 
 
 def collective_gap_from_derivatives(
@@ -175,6 +256,7 @@ def collective_gap_from_derivatives(
     polyorder: int = 3,
     n_bootstrap: int = 40,
     seed: int = 0,
+    z_min: float = DEFAULT_Z_MIN,
 ) -> CollectiveGapEstimate:
     r"""Estimate :math:`\Delta_{col}` from the Savitzky-Golay derivative of :math:`G(V)` or :math:`I(V)`.
 
@@ -201,18 +283,22 @@ def collective_gap_from_derivatives(
     n_bootstrap
         Parametric bootstrap replicas for the statistical error (0: no statistical error).
     seed
-        Seed of the bootstrap generator.
+        Seed of the bootstrap generator (the result is reproducible for a given seed).
+    z_min
+        Significance threshold: the feature depth in noise standard deviations of the
+        derivative that both polarities must reach (module docstring, step 6).
 
     Returns
     -------
     CollectiveGapEstimate
-        :math:`\Delta_{col}` [meV], statistical and systematic errors [meV], per-window values.
+        :math:`\Delta_{col}` [meV], statistical and systematic errors [meV], per-window values,
+        the significance flag and its reason.  A feature that is not significant gives
+        ``significant=False`` and NaN for ``delta_col`` and its errors.
 
     Raises
     ------
     DataValidationError
-        If there are too few points, the search range is empty, or no window finds the feature
-        on both sides.
+        If there are too few points or the search range is empty or no window fits the data.
 
     Notes
     -----
@@ -236,53 +322,84 @@ def collective_gap_from_derivatives(
     lengths = [n for n in lengths if n < v.size]
     if not lengths:
         raise DataValidationError(f"collective gap: windows {windows_mV} mV do not fit in {v.size} points")
-    vp, vm = _estimate(v, g, step, lengths, order, polyorder, (lo, hi), derivative)
-    values = 0.5 * (vp - vm)
-    good = np.isfinite(values)
-    if not good.any():
-        raise DataValidationError(
-            f"collective gap: no {derivative} feature found on both sides within {lo}..{hi} mV "
-            f"for windows {windows_mV} mV"
-        )
     windows = np.array([n * step for n in lengths])
-    if good.sum() >= 2:
-        # the smoothing window pulls the feature inwards roughly linearly: extrapolate to zero window
-        slope, intercept = np.polyfit(windows[good], values[good], 1)
-        delta_col = float(intercept)
-    else:
-        delta_col = float(values[good][0])
-    spread = np.r_[values[good], delta_col]
-    d2 = savgol_filter(g, lengths[0], polyorder, deriv=2 + (kind == "current"), delta=step, mode="interp")
-    widths = [_half_width(v, d2, x) for x in (vp[0], vm[0]) if np.isfinite(x)]
-    resolution = float(np.nanmean(widths)) if widths and np.isfinite(widths).any() else 0.0
+    label = "d2G/dV2 (= d3I/dV3)" if derivative == "d2G" else "dG/dV (= d2I/dV2)"
+    feature = "dip" if derivative == "d2G" else "peak"
+
+    # noise of the data and of each derivative (white noise through the linear S-G filter)
+    base = savgol_filter(g, lengths[0], polyorder, mode="interp")
+    dof = 1.0 - 1.0 * (polyorder + 1) / lengths[0]
+    sigma = float(np.sqrt(np.mean((g - base) ** 2) / max(dof, 0.1)))
+    gain = np.array([np.linalg.norm(savgol_coeffs(n, polyorder, deriv=order, delta=step)) for n in lengths])
+
+    vp, vm, dp, dm, floor = _estimate(v, g, step, lengths, order, polyorder, (lo, hi), derivative)
+    sigma_d = np.maximum(sigma * gain, floor)
+    zp, zm = dp / sigma_d, dm / sigma_d
+    values = 0.5 * (vp - vm)
+    sig = np.isfinite(values) & (zp >= z_min) & (zm >= z_min)
+    n_need = min(2, len(lengths))
+    reason = ""
+    if sig.sum() < n_need:
+        reason = (
+            f"no significant {label} {feature} within {lo:g}..{hi:g} mV: the deepest feature is "
+            f"{np.max(zp):.1f} sigma at positive and {np.max(zm):.1f} sigma at negative bias; "
+            f"{z_min:g} sigma at both polarities in {n_need} window(s) is required"
+        )
+    elif np.ptp(values[sig]) > windows[sig].max():
+        reason = (
+            f"no consistent {label} {feature}: the per-window values "
+            f"{', '.join(f'{x:.3g}' for x in values[sig])} mV spread by more than the largest "
+            f"window ({windows[sig].max():.3g} mV)"
+        )
+    if reason:
+        return CollectiveGapEstimate(
+            delta_col=np.nan, stat_error=np.nan, sys_error=np.nan,
+            windows_mV=tuple(float(w) for w in windows), values=tuple(float(x) for x in values),
+            v_plus=tuple(float(x) for x in vp), v_minus=tuple(float(x) for x in vm),
+            derivative=label, source="G(V)" if kind == "conductance" else "I(V)", bias_offset=np.nan,
+            significant=False, reason=reason, z_plus=tuple(float(x) for x in zp),
+            z_minus=tuple(float(x) for x in zm), noise_sigma=sigma,
+        )
+
+    # the smoothing window pulls the feature inwards roughly linearly: extrapolate to zero window
+    delta_col = _extrapolate(windows[sig], values[sig])
+    spread = np.r_[values[sig], delta_col]
+    first = int(np.flatnonzero(sig)[0])
+    d2 = savgol_filter(g, lengths[first], polyorder, deriv=2 + (kind == "current"), delta=step, mode="interp")
+    widths = np.array([_half_width(v, d2, x) for x in (vp[first], vm[first])])
+    resolution = float(np.mean(widths[np.isfinite(widths)])) if np.isfinite(widths).any() else 0.0
     sys_error = float(np.hypot(0.5 * (spread.max() - spread.min()), resolution))
     stat_error = np.nan
     if n_bootstrap > 0:
-        base = savgol_filter(g, lengths[0], polyorder, mode="interp")
-        dof = 1.0 - 1.0 * (polyorder + 1) / lengths[0]
-        sigma = float(np.sqrt(np.mean((g - base) ** 2) / max(dof, 0.1)))
         rng = np.random.default_rng(seed)
+        use = [n for n, s in zip(lengths, sig, strict=True) if s]
         reps = []
         for _ in range(n_bootstrap):
             yb = base + rng.normal(0.0, sigma, base.size)
-            bp, bm = _estimate(v, yb, step, lengths, order, polyorder, (lo, hi), derivative)
+            bp, bm, _dp, _dm, _fl = _estimate(v, yb, step, use, order, polyorder, (lo, hi), derivative)
             vals = 0.5 * (bp - bm)
             okb = np.isfinite(vals)
-            if okb.sum() >= 2:
-                reps.append(np.polyfit(windows[okb], vals[okb], 1)[1])
-            elif okb.any():
-                reps.append(vals[okb][0])
+            if okb.any():
+                reps.append(_extrapolate(windows[sig][okb], vals[okb]))
         stat_error = float(np.std(reps, ddof=1)) if len(reps) > 2 else np.nan
-    label = "d2G/dV2 (= d3I/dV3)" if derivative == "d2G" else "dG/dV (= d2I/dV2)"
+    zmin_both = float(np.min(np.minimum(zp, zm)[sig]))
     return CollectiveGapEstimate(
         delta_col=delta_col,
         stat_error=stat_error,
         sys_error=sys_error,
-        windows_mV=tuple(float(n * step) for n in lengths),
+        windows_mV=tuple(float(w) for w in windows),
         values=tuple(float(x) for x in values),
         v_plus=tuple(float(x) for x in vp),
         v_minus=tuple(float(x) for x in vm),
         derivative=label,
         source="G(V)" if kind == "conductance" else "I(V)",
-        bias_offset=float(np.nanmedian(0.5 * (vp + vm))),
+        bias_offset=float(np.median(0.5 * (vp + vm)[sig])),
+        significant=True,
+        reason=(
+            f"{label} {feature} at both polarities in {int(sig.sum())} of {len(lengths)} windows, "
+            f"at least {zmin_both:.1f} sigma deep (threshold {z_min:g})"
+        ),
+        z_plus=tuple(float(x) for x in zp),
+        z_minus=tuple(float(x) for x in zm),
+        noise_sigma=sigma,
     )

@@ -365,6 +365,8 @@ class AndreevContactSeriesJob(_SeriesKind):
             return dataclasses.replace(
                 rec, warnings=(*rec.warnings, f"model-free Delta_col: {type(err).__name__}: {err}")
             )
+        if not est.significant:  # no feature above the noise: report why, not a number
+            return dataclasses.replace(rec, warnings=(*rec.warnings, f"model-free Delta_col: {est.reason}"))
         stat = est.stat_error if math.isfinite(est.stat_error) else 0.0
         derived = {
             **rec.derived,
