@@ -55,6 +55,7 @@ def test_at_bound_and_poorly_determined_warnings(rng):
     rec = fit_curve(sweep, "phase_slip_gz", {"g_xi": {"value": 25.0, "max": 15.0}})
     assert rec.at_bound["g_xi"]
     assert any("'g_xi' is at its bound" in w for w in rec.warnings)
+    assert rec.verdict == "suspect" and any("'g_xi' is at its bound" in r for r in rec.verdict_reasons)
     flat = Sweep(pd.DataFrame({"temperature_K": np.linspace(0.45, 0.6, 40),
                                "resistance_ohm": 30e3 * (1 + 0.01 * rng.standard_normal(40))}))
     rec = fit_curve(flat, "phase_slip_gz", {"t_c": {"value": 0.4, "vary": False}})

@@ -22,6 +22,7 @@ from fitkit import fit_curve
 from fitkit.fitting.record import FitRecord
 from fitkit.io.sweep import Sweep, SweepMeta
 from fitkit.models import MODEL_REGISTRY, FitkitModel, ParamSpec
+from fitkit.report.fit_report import write_fit_report
 from fitkit.report.plots import model_curve, plot_fit, plot_histogram, plot_map, plot_parameter_vs
 from fitkit.report.tables import (
     PARAMETER_TABLE_COLUMNS,
@@ -40,7 +41,6 @@ from fitkit.report.writer import (
     atomic_write_bytes,
     atomic_write_text,
     format_value_error,
-    write_fit_report,
     write_manifest,
 )
 from fitkit.units import UnitError
@@ -149,7 +149,8 @@ def _hand_record(**changes):
     (12345.0, 670.0, "ohm", "12300(700) Ω"),        # last digit left of the point: full error
     (1.234e-7, 4.1e-9, "", "1.23(4)e-7"),           # tiny: power of ten
     (123456.0, 789.0, "ohm", "1.235(8)e5 Ω"),
-    (-0.00004, 0.3, "uS", "0.00(30) µS"),           # no negative zero
+    (-0.0, 0.3, "uS", "0.00(30) µS"),               # no negative zero
+    (-0.00004, 0.3, "uS", "-4.0e-5 ± 0.30 µS"),     # error dwarfs the value: never print 0 for it
     (0.2312, math.nan, "meV", "0.2312 meV"),        # unknown error
     (0.2312, None, "kohm", "0.2312 kΩ"),
     (0.2312, 0.0, "meV", "0.2312 meV"),
@@ -206,7 +207,9 @@ def test_auto_display_unit():
 
 GOLDEN_FRAME_COLUMNS = [
     *RECORD_COLUMNS,
-    "center_meV", "center_meV_stderr", "width_ueV", "width_ueV_stderr", "g_peak_nS", "g_peak_nS_stderr",
+    "center_meV", "center_meV_stderr", "center_meV_lower", "center_meV_upper",
+    "width_ueV", "width_ueV_stderr", "width_ueV_lower", "width_ueV_upper",
+    "g_peak_nS", "g_peak_nS_stderr", "g_peak_nS_lower", "g_peak_nS_upper",
     "g_bg_nS", "g_bg_nS_stderr", "ratio", "ratio_stderr",
 ]
 
@@ -241,7 +244,8 @@ def test_records_to_frame_mixed_models(toys):
 def test_parameter_table_golden(toys):
     table = parameter_table(_hand_record())
     assert list(table.columns) == list(PARAMETER_TABLE_COLUMNS) == [
-        "name", "value", "stderr", "unit", "vary", "at_bound", "init", "description", "kind"]
+        "name", "value", "stderr", "lower", "upper", "interval", "unit", "vary", "at_bound", "init",
+        "description", "kind"]
     assert list(table["name"]) == ["center", "width", "g_peak", "g_bg", "ratio"]
     assert list(table["unit"]) == ["meV", "meV", "uS", "uS", "1"]
     assert list(table["vary"]) == [True, True, True, False, False]
@@ -264,7 +268,8 @@ def test_csv_json_hdf5_writers(tmp_path, toys):
     assert doc["format"] == "fitkit-records" and len(doc["records"]) == 2
     r0 = doc["records"][0]
     assert r0["parameters"]["width"] == {"value": 0.2312, "stderr": 0.0041, "unit": "meV", "vary": True,
-                                         "at_bound": False, "init": 0.2}
+                                         "at_bound": False, "init": 0.2, "lower": None, "upper": None,
+                                         "interval_method": "", "interval_kind": ""}
     assert r0["parameters"]["g_bg"]["stderr"] is None  # NaN -> null, strict JSON
     assert r0["correlations"]["width"]["g_peak"] == -0.6
     assert r0["statistics"]["redchi"] == 1.1 and r0["statistics"]["ndata"] == 81

@@ -11,14 +11,13 @@ import lmfit
 import numpy as np
 
 from fitkit.errors import DataValidationError, FitError, FitQualityWarning
+from fitkit.fitting.intervals import bootstrap_intervals, linear_interval, profile_intervals
+from fitkit.fitting.quality import Assessment, assess, sweep_noise
 from fitkit.fitting.record import FitRecord
 from fitkit.io.sweep import Sweep
 from fitkit.models import DATA_UNIT, FitkitModel, apply_overrides, get_model
 
-__all__ = ["default_y_column", "fit_curve", "record_from_result"]
-
-POORLY_DETERMINED = 0.5
-"""Relative standard error above which a record warns that a parameter is poorly determined."""
+__all__ = ["UNCERTAINTY_METHODS", "default_y_column", "fit_curve", "is_at_bound", "record_from_result"]
 
 _Y_CANDIDATES = ("resistance_ohm", "dIdV_norm", "dIdV_S", "dIdV_arb", "G_norm")
 
@@ -44,43 +43,74 @@ def _x_name(model: lmfit.Model) -> str:
     return model.independent_vars[0]
 
 
+def _bounds_tol(p: lmfit.Parameter, stderr: float) -> float:
+    span = (p.max - p.min) if (np.isfinite(p.min) and np.isfinite(p.max)) else max(abs(p.value), 1.0)
+    # a bound closer than 0.1 sigma constrains the fit even if the minimiser stopped just short of it
+    return float(max(1e-6 * max(span, 1e-12), 0.1 * stderr if math.isfinite(stderr) else 0.0))
+
+
+def is_at_bound(p: lmfit.Parameter, stderr: float = math.nan) -> bool:
+    """The one definition of "at its bound" in fitkit: a free parameter within 0.1σ (or 1e-6 of the
+    bound span) of its min or max."""
+    tol = _bounds_tol(p, stderr)
+    return bool(p.vary and p.expr is None
+                and ((np.isfinite(p.min) and abs(p.value - p.min) <= tol)
+                     or (np.isfinite(p.max) and abs(p.value - p.max) <= tol)))
+
+
+UNCERTAINTY_METHODS = ("linear", "profile", "bootstrap", "auto")
+"""How :func:`fit_curve` states parameter intervals (``auto``: profile the parameters the verdict flags)."""
+
+
+def _x_unit_of(x_column: str) -> str:
+    return x_column.rsplit("_", 1)[-1] if "_" in x_column else ""
+
+
 def record_from_result(result: lmfit.model.ModelResult, *, model_key: str, sweep: Sweep | None,
                        x_column: str, y_column: str, units: Mapping[str, str],
-                       extra_warnings: list[str] | None = None) -> FitRecord:
-    """Turn an lmfit ``ModelResult`` into a :class:`FitRecord` with quality warnings."""
+                       extra_warnings: list[str] | None = None,
+                       uncertainty: str = "auto", noise_sigma_y: float | None = None) -> FitRecord:
+    """Turn an lmfit ``ModelResult`` into a :class:`FitRecord` with its verdict, warnings and intervals.
+
+    The verdict, the calibrated warnings and the widening of errors for correlated residuals come from
+    :func:`fitkit.fitting.quality.assess`; intervals from :mod:`fitkit.fitting.intervals` according to
+    ``uncertainty`` (``linear``, ``profile``, ``bootstrap`` or ``auto``).
+    """
+    if uncertainty not in UNCERTAINTY_METHODS:
+        raise FitError(f"uncertainty={uncertainty!r}; expected one of {list(UNCERTAINTY_METHODS)}")
     params = result.params
     values, stderr, vary, at_bound, init, corr = {}, {}, {}, {}, {}, {}
-    warn: list[str] = list(extra_warnings or [])
+    bounds: dict[str, tuple[float, float]] = {}
+    exprs: dict[str, str | None] = {}
     errors_ok = bool(getattr(result, "errorbars", False))
+    init_map = getattr(result, "init_values", None)
     for name, p in params.items():
         values[name] = float(p.value)
         stderr[name] = float(p.stderr) if (p.stderr is not None and np.isfinite(p.stderr)) else math.nan
         vary[name] = bool(p.vary)
-        init_map = getattr(result, "init_values", None)
         init[name] = float(init_map.get(name, p.value)) if init_map is not None else math.nan
-        span = (p.max - p.min) if (np.isfinite(p.min) and np.isfinite(p.max)) else max(abs(p.value), 1.0)
-        # a bound closer than 0.1 sigma constrains the fit even if the minimiser stopped just short of it
-        tol = max(1e-6 * max(span, 1e-12), 0.1 * stderr[name] if math.isfinite(stderr[name]) else 0.0)
-        hit = p.vary and ((np.isfinite(p.min) and abs(p.value - p.min) <= tol)
-                          or (np.isfinite(p.max) and abs(p.value - p.max) <= tol))
-        at_bound[name] = bool(hit)
-        if hit:
-            warn.append(f"parameter '{name}' is at its bound ({p.value:.6g})")
+        at_bound[name] = is_at_bound(p, stderr[name])
+        bounds[name] = (float(p.min), float(p.max))
+        exprs[name] = p.expr
         if p.correl:
             corr[name] = {k: float(v) for k, v in p.correl.items()}
-    for name, p in params.items():
-        rel = stderr[name] / abs(values[name]) if values[name] != 0 else math.inf
-        if (p.vary and p.expr is None and not at_bound[name] and math.isfinite(stderr[name])
-                and rel > POORLY_DETERMINED):
-            warn.append(
-                f"parameter '{name}' is poorly determined (stderr is {100 * rel:.0f} % of the value); the "
-                "linearised error may not be reliable: fix or constrain it, or profile it"
-            )
     if result.nvarys and not errors_ok:
-        warn.append("uncertainties could not be estimated (singular or undetermined covariance)")
-    elif any(vary[n] and params[n].expr is None and math.isnan(stderr[n]) for n in params):
-        warn.append("uncertainties could not be estimated for some parameters")
+        for name, p in params.items():
+            if p.vary and p.expr is None:
+                stderr[name] = math.nan
     success = bool(result.success) and all(np.isfinite(v) for v in values.values())
+    xname = result.model.independent_vars[0]
+    xv = np.asarray(result.userkws.get(xname), dtype=float)
+    yv = np.asarray(result.data, dtype=float)
+    if noise_sigma_y is None and sweep is not None:
+        noise_sigma_y = sweep_noise(sweep.meta.extra.get("steps", ()), y_column)
+    verdict = assess(result, xv, yv, weights=result.weights, values=values, stderr=stderr, vary=vary,
+                     at_bound=at_bound, bounds=bounds, correlations=corr, units=units,
+                     x_unit=_x_unit_of(x_column), exprs=exprs, noise_sigma_y=noise_sigma_y, success=success)
+    stderr = verdict.stderr
+    corr = verdict.correlations
+    lower, upper, imethod, ikind = _intervals(result, values, stderr, vary, exprs, bounds, verdict,
+                                              uncertainty)
     meta = sweep.meta.to_dict() if sweep is not None else {}
     return FitRecord(
         model_key=model_key,
@@ -104,12 +134,68 @@ def record_from_result(result: lmfit.model.ModelResult, *, model_key: str, sweep
         nvarys=int(result.nvarys),
         success=success,
         message=str(result.message or ""),
-        warnings=tuple(warn),
+        warnings=tuple(dict.fromkeys([*(extra_warnings or []), *verdict.warnings])),
+        verdict=verdict.verdict,
+        verdict_reasons=verdict.reasons,
+        quality=verdict.quality,
+        lower=lower,
+        upper=upper,
+        interval_method=imethod,
+        interval_kind=ikind,
         options={k: v for k, v in getattr(result.model, "opts", {}).items()
                  if isinstance(v, (str, int, float, bool))},
         meta={"extra": meta.get("extra", {}), "loader": meta.get("loader", "")},
         result=result,
     )
+
+
+def _intervals(result: lmfit.model.ModelResult, values: Mapping[str, float], stderr: Mapping[str, float],
+               vary: Mapping[str, bool], exprs: Mapping[str, str | None],
+               bounds: Mapping[str, tuple[float, float]], verdict: Assessment, uncertainty: str
+               ) -> tuple[dict[str, float], dict[str, float], dict[str, str], dict[str, str]]:
+    """68 % intervals per parameter: linear for all, replaced by profile/bootstrap where asked."""
+    lower: dict[str, float] = {}
+    upper: dict[str, float] = {}
+    method: dict[str, str] = {}
+    kind: dict[str, str] = {}
+    for name, v in values.items():
+        if not vary.get(name) and not exprs.get(name):
+            continue
+        lo, hi = bounds.get(name, (-math.inf, math.inf))
+        iv = linear_interval(v, stderr.get(name, math.nan), lo, hi)
+        lower[name], upper[name], method[name], kind[name] = iv.lower, iv.upper, iv.method, iv.kind
+    free = [n for n in values if vary.get(n) and not exprs.get(n)]
+    if uncertainty == "linear" or not free or not bool(result.success):
+        return lower, upper, method, kind
+    if uncertainty == "auto":
+        todo = [n for n in free if n in verdict.flagged]
+        if not todo:
+            return lower, upper, method, kind
+    else:
+        todo = free
+    factors = verdict.quality.get("error_scale_by_parameter", {})
+    redchi = float(result.redchi) if result.nfree > 0 and math.isfinite(result.redchi) else 1.0
+    scale = {n: redchi * float(factors.get(n, 1.0)) ** 2 for n in todo}
+    try:
+        if uncertainty == "bootstrap":
+            got = bootstrap_intervals(result, todo, block=_block_length(verdict))
+        else:
+            got = profile_intervals(result, todo, scale=scale)
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError, RuntimeError) as err:
+        warnings.warn(f"interval estimation failed ({err}); linear intervals kept", FitQualityWarning,
+                      stacklevel=3)
+        return lower, upper, method, kind
+    for name, iv in got.items():
+        lower[name], upper[name], method[name], kind[name] = iv.lower, iv.upper, iv.method, iv.kind
+    return lower, upper, method, kind
+
+
+def _block_length(verdict: Assessment) -> int:
+    """Moving-block length for the bootstrap: ~ the correlation length of the residuals."""
+    rho = verdict.quality.get("lag1", 0.0)
+    if not isinstance(rho, float) or not math.isfinite(rho) or rho <= 0:
+        return 1
+    return int(max(1, min(50, math.ceil(2.0 * (1.0 + rho) / (1.0 - min(rho, 0.98))))))
 
 
 def fit_curve(
@@ -124,6 +210,7 @@ def fit_curve(
     method: str = "leastsq",
     strict: bool = False,
     fit_kws: Mapping[str, Any] | None = None,
+    uncertainty: str = "auto",
 ) -> FitRecord:
     """Fit one sweep with one model.
 
@@ -149,11 +236,17 @@ def fit_curve(
         Raise :class:`FitError` instead of returning ``success=False``.
     fit_kws
         Extra keyword arguments for ``lmfit.Model.fit``.
+    uncertainty
+        ``"linear"`` (± from the covariance, widened for correlated residuals), ``"profile"``
+        (profile-likelihood intervals of every free parameter), ``"bootstrap"`` (residual block
+        bootstrap) or ``"auto"`` (default: linear, and profile intervals for the parameters the
+        verdict flags — degenerate, poorly determined, at a bound).
 
     Returns
     -------
     FitRecord
-        Values, stderr, units, correlations, statistics and warnings.  ``record.result`` holds
+        Values, stderr, intervals (``lower``/``upper``), units, correlations, statistics, the
+        verdict with its reasons (:mod:`fitkit.fitting.quality`) and warnings.  ``record.result`` holds
         the lmfit ``ModelResult`` (in memory only).
 
     Raises
@@ -223,9 +316,9 @@ def fit_curve(
                              source_path=sweep.meta.source_path, x_column=x, y_column=y,
                              units=units, success=False, message=f"fit failed: {err}",
                              warnings=(f"fit failed: {err}",))
-    key = "+".join(c.key for c in comps) if comps else model.name
-    rec = record_from_result(result, model_key=key, sweep=sweep, x_column=x, y_column=y, units=units,
-                             extra_warnings=extra)
+        key = "+".join(c.key for c in comps) if comps else model.name
+        rec = record_from_result(result, model_key=key, sweep=sweep, x_column=x, y_column=y, units=units,
+                                 extra_warnings=extra, uncertainty=uncertainty)
     if strict and not rec.success:
         raise FitError(f"{where}: fit with model '{key}' did not converge: {rec.message}")
     for w in rec.warnings:

@@ -71,13 +71,15 @@ __all__ = [
 ]
 
 RECORD_COLUMNS: tuple[str, ...] = (
-    "sample_id", "model_key", "source", "success", "redchi", "chisqr", "aic", "bic",
-    "nfev", "ndata", "nvarys", "message", "warnings",
+    "sample_id", "model_key", "source", "success", "verdict", "verdict_reasons", "chi2_noise", "noise_method",
+    "error_scale", "redchi", "chisqr", "aic", "bic", "nfev", "ndata", "nvarys", "message", "warnings",
+    "intervals",
 )
 """Leading columns of :func:`records_to_frame`; parameter columns follow."""
 
 PARAMETER_TABLE_COLUMNS: tuple[str, ...] = (
-    "name", "value", "stderr", "unit", "vary", "at_bound", "init", "description", "kind",
+    "name", "value", "stderr", "lower", "upper", "interval", "unit", "vary", "at_bound", "init",
+    "description", "kind",
 )
 """Columns of :func:`parameter_table` (``kind`` is ``"parameter"`` or ``"derived"``)."""
 
@@ -210,6 +212,19 @@ def _entries(record: FitRecord) -> list[tuple[str, str, float, float, str]]:
 # --------------------------------------------------------------------------------------------
 # frames
 # --------------------------------------------------------------------------------------------
+def _float(v: Any) -> float:
+    return float(v) if isinstance(v, (int, float)) else math.nan
+
+
+def interval_label(record: FitRecord, name: str) -> str:
+    """How the interval of ``name`` was obtained: ``"linear"``, ``"profile"``, ``"profile, upper limit"``."""
+    method = record.interval_method.get(name, "")
+    kind = record.interval_kind.get(name, "")
+    if not method:
+        return ""
+    return method if kind in ("", "two-sided") else f"{method}, {kind}"
+
+
 def records_to_frame(records: Iterable[FitRecord],
                      display_units: Mapping[str, str] | None = None) -> pd.DataFrame:
     """One row per record: identifiers, statistics and every parameter in display units.
@@ -239,16 +254,29 @@ def records_to_frame(records: Iterable[FitRecord],
     for rec in records:
         row: dict[str, Any] = {
             "sample_id": rec.sample_id, "model_key": rec.model_key, "source": rec.source_path,
-            "success": bool(rec.success), "redchi": rec.redchi, "chisqr": rec.chisqr, "aic": rec.aic,
+            "success": bool(rec.success), "verdict": rec.verdict,
+            "verdict_reasons": "; ".join(rec.verdict_reasons),
+            "chi2_noise": _float(rec.quality.get("chi2_noise")),
+            "noise_method": rec.quality.get("noise_method", ""),
+            "error_scale": _float(rec.quality.get("error_scale")),
+            "redchi": rec.redchi, "chisqr": rec.chisqr, "aic": rec.aic,
             "bic": rec.bic, "nfev": rec.nfev, "ndata": rec.ndata, "nvarys": rec.nvarys,
             "message": rec.message, "warnings": "; ".join(rec.warnings),
+            "intervals": "; ".join(f"{n}: {interval_label(rec, n)}" for n in rec.interval_method
+                                   if rec.interval_method[n] != "linear"
+                                   or rec.interval_kind.get(n, "two-sided") != "two-sided"),
         }
         for name, unit, val, err, _kind in _entries(rec):
             du = resolve_display_unit(name, unit, display_units)
             col = value_column(name, du)
             row[col] = _convert(val, unit, du)
             row[col + "_stderr"] = _convert(err, unit, du)
-            for c in (col, col + "_stderr"):
+            cols = [col, col + "_stderr"]
+            if _kind == "parameter" and (rec.vary.get(name) or name in rec.lower):
+                row[col + "_lower"] = _convert(rec.lower.get(name, math.nan), unit, du)
+                row[col + "_upper"] = _convert(rec.upper.get(name, math.nan), unit, du)
+                cols += [col + "_lower", col + "_upper"]
+            for c in cols:
                 if c not in seen:
                     seen.add(c)
                     value_cols.append(c)
@@ -307,6 +335,9 @@ def parameter_table(record: FitRecord, display_units: Mapping[str, str] | None =
             "name": name,
             "value": _convert(val, unit, du),
             "stderr": _convert(err, unit, du),
+            "lower": _convert(record.lower.get(name, math.nan), unit, du) if is_par else math.nan,
+            "upper": _convert(record.upper.get(name, math.nan), unit, du) if is_par else math.nan,
+            "interval": interval_label(record, name) if is_par else "",
             "unit": du,
             "vary": bool(record.vary.get(name, False)) if is_par else False,
             "at_bound": bool(record.at_bound.get(name, False)) if is_par else False,
@@ -315,7 +346,7 @@ def parameter_table(record: FitRecord, display_units: Mapping[str, str] | None =
             "kind": kind,
         })
     frame = pd.DataFrame(rows, columns=list(PARAMETER_TABLE_COLUMNS))
-    for c in ("value", "stderr", "init"):
+    for c in ("value", "stderr", "lower", "upper", "init"):
         frame[c] = frame[c].astype(float)
     for c in ("vary", "at_bound"):
         frame[c] = frame[c].astype(bool)
@@ -332,7 +363,8 @@ def record_to_json(record: FitRecord, display_units: Mapping[str, str] | None = 
     -------
     dict
         Keys ``sample_id``, ``model_key``, ``source_path``, ``x_column``, ``y_column``,
-        ``success``, ``message``, ``warnings``, ``parameters`` (name -> value, stderr, unit,
+        ``success``, ``verdict``, ``verdict_reasons``, ``quality``, ``message``, ``warnings``,
+        ``parameters`` (name -> value, stderr, lower, upper, interval_method, interval_kind, unit,
         vary, at_bound, init), ``derived`` (name -> value, stderr, unit), ``correlations``,
         ``statistics`` (redchi, chisqr, aic, bic, nfev, ndata, nvarys), ``options`` and
         ``provenance`` (source_path, loader, config_digest, extra metadata, fitkit version).
@@ -346,6 +378,10 @@ def record_to_json(record: FitRecord, display_units: Mapping[str, str] | None = 
         if kind == "parameter":
             item.update(vary=bool(record.vary.get(name, False)),
                         at_bound=bool(record.at_bound.get(name, False)),
+                        lower=_convert(record.lower.get(name, math.nan), unit, du),
+                        upper=_convert(record.upper.get(name, math.nan), unit, du),
+                        interval_method=record.interval_method.get(name, ""),
+                        interval_kind=record.interval_kind.get(name, ""),
                         init=_convert(record.init_values.get(name, math.nan), unit, du))
             params[name] = item
         else:
@@ -358,6 +394,9 @@ def record_to_json(record: FitRecord, display_units: Mapping[str, str] | None = 
         "x_column": record.x_column,
         "y_column": record.y_column,
         "success": bool(record.success),
+        "verdict": record.verdict,
+        "verdict_reasons": list(record.verdict_reasons),
+        "quality": dict(record.quality),
         "message": record.message,
         "warnings": list(record.warnings),
         "parameters": params,
