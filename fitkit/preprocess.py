@@ -130,13 +130,22 @@ def _mean_curve(frame: pd.DataFrame, columns: Sequence[str], where: str) -> tupl
         grid = xs[0][(xs[0] >= lo) & (xs[0] <= hi)]
         how = "interpolated onto the first curve's grid"
     out = {"bias_V": grid}
+    sem: dict[str, float] = {}
     for c in columns:
         stack = []
         for g in curves:
             x, y = _sorted_xy(g, c)
             stack.append(np.interp(grid, x, y) if x.size else np.full(grid.shape, np.nan))
         out[c] = np.mean(stack, axis=0)
-    return pd.DataFrame(out), how
+        if len(stack) >= 2:
+            # standard error of the mean per point from the sweep-to-sweep spread (median over the grid)
+            spread = np.std(stack, axis=0, ddof=1) / np.sqrt(len(stack))
+            good = spread[np.isfinite(spread)]
+            if good.size:
+                sem[c] = float(np.median(good))
+    frame = pd.DataFrame(out)
+    frame.attrs["sem"] = sem
+    return frame, how
 
 
 def _json(v: Any) -> Any:
@@ -215,8 +224,11 @@ def average_sweeps(
         )
     curves = [list(_json(k)) for k, _ in _curves(sel)]
     out, how = _mean_curve(sel, _numeric_columns(sel), where)
+    sem = dict(out.attrs.pop("sem", {}))
     step = {"step": "average_sweeps", "sweeps": _json(sweeps), "directions": directions,
             "n_curves": len(curves), "curves": curves, "grid": how, "n_points": len(out)}
+    if sem:
+        step["sem"] = sem  # median sweep-to-sweep standard error of the mean per column (noise estimate)
     return sweep.with_data(out, step=_json(step))
 
 
