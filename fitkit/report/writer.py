@@ -246,6 +246,23 @@ def _unit_text(unit: str) -> str:
     return u.display if u is not None else unit
 
 
+def _sig_text(x: float, ndig: int) -> str:
+    """``x`` rounded to ``ndig`` significant digits, trailing zeros kept: ``1.4``, ``0.30``, ``12000``.
+
+    Magnitudes below 1e-3 or from 1e5 (after rounding) use a power of ten: ``-4.0e-5``, ``1.2e5``.
+    """
+    if x == 0:
+        return "0"
+    exp = math.floor(math.log10(abs(x)))
+    r = round(x, ndig - 1 - exp)
+    if r != 0 and math.floor(math.log10(abs(r))) != exp:  # 9.96 -> 10: one more integer digit
+        exp += 1
+    if 1e-3 <= abs(r) < 1e5:
+        decimals = max(0, ndig - 1 - exp)
+        return f"{r:.{decimals}f}"
+    return f"{r / 10.0**exp:.{ndig - 1}f}e{exp}"
+
+
 def format_value_error(value: float, err: float | None, unit: str = "") -> str:
     """Format a value and its standard error in concise notation: ``0.231(4) meV``.
 
@@ -255,6 +272,14 @@ def format_value_error(value: float, err: float | None, unit: str = "") -> str:
     in units of the last digit shown (``1.2345(12)`` means 1.2345 +/- 0.0012; when the last
     digit is left of the decimal point, the error is written in full: ``12300(700)``).
     Magnitudes below 1e-3 or from 1e5 use a power of ten: ``1.23(4)e-7``.
+
+    When the error dwarfs the value, so that the value is smaller than one unit of the last
+    digit the error allows (rounding it there would print ``0`` or a digit that is not its
+    own: ``0(12000)`` for 1.408), the concise form would misquote the fitted value.  Then the
+    value is printed with two significant digits and the error separately with its PDG
+    digits: ``1.4 ± 12000``, ``-4.0e-5 ± 0.30 µS``.  So the printed central value always
+    rounds to the fitted value at the printed precision, and it is ``0`` only for a value
+    that is exactly zero.
 
     Parameters
     ----------
@@ -270,7 +295,8 @@ def format_value_error(value: float, err: float | None, unit: str = "") -> str:
     Returns
     -------
     str
-        E.g. ``"0.231(4) meV"``, ``"5.3(12) K"``, ``"0.2312 meV"`` (no error).
+        E.g. ``"0.231(4) meV"``, ``"5.3(12) K"``, ``"0.2312 meV"`` (no error),
+        ``"1.4 ± 12000"`` (error much larger than the value).
 
     References
     ----------
@@ -285,6 +311,7 @@ def format_value_error(value: float, err: float | None, unit: str = "") -> str:
     e = None if err is None else float(err)
     if e is None or not math.isfinite(e) or e <= 0:
         return f"{v:.4g}{suffix}"
+    v0 = v
     mag = max(abs(v), e)
     exp10 = 0
     if mag >= 1e5 or mag < 1e-3:
@@ -303,11 +330,14 @@ def format_value_error(value: float, err: float | None, unit: str = "") -> str:
         ndig, lead_exp = 2, lead_exp + 1
         e = 10.0**lead_exp
     decimals = ndig - 1 - lead_exp
+    step = 10.0 ** (-decimals)
+    if v != 0 and abs(v) < step:  # the error's last digit would swallow the value
+        e_round = round(e / step) * step * 10.0**exp10
+        return f"{_sig_text(v0, 2)} ± {_sig_text(e_round, ndig)}{suffix}"
     if decimals > 0:
         err_digits = round(e * 10.0**decimals)
         text = f"{v:.{decimals}f}({err_digits})"
     else:
-        step = 10.0 ** (-decimals)
         text = f"{round(v / step) * step:.0f}({round(e / step) * step:.0f})"
     if text.startswith("-") and float(text.split("(")[0]) == 0:
         text = text[1:]
