@@ -291,10 +291,11 @@ def _unit(nanonis_name: str) -> str:
 def _bias_from(header: GridHeader, params: np.ndarray) -> np.ndarray:
     """Bias axis [V] from a pixel's Sweep Start/End parameters (or the header)."""
     names = list(header.params)
-    start = end = None
+    start: float | None = None
+    end: float | None = None
     if "Sweep Start" in names and "Sweep End" in names:
         start, end = float(params[names.index("Sweep Start")]), float(params[names.index("Sweep End")])
-    if start is None or not (np.isfinite(start) and np.isfinite(end)):
+    if start is None or end is None or not (np.isfinite(start) and np.isfinite(end)):
         try:
             start = float(header.raw["Bias Spectroscopy>Sweep Start (V)"])
             end = float(header.raw["Bias Spectroscopy>Sweep End (V)"])
@@ -645,7 +646,7 @@ class Nanonis3dsLoader(Loader):
             flat = iy * header.nx + ix
         else:
             try:
-                flat = int(pixel)  # type: ignore[arg-type]
+                flat = int(pixel)
             except (TypeError, ValueError) as err:
                 raise LoaderError(f"{path}: pixel={pixel!r}; expected (iy, ix) or a flat index") from err
             if not 0 <= flat < header.n_pixels:
@@ -757,11 +758,11 @@ def write_3ds(
         for iy in range(ny):
             rows = np.empty((nx, len(fixed) + len(exp_names) + len(ch_names) * nb), dtype=_DTYPE)
             rows[:, 0], rows[:, 1] = bias[0], bias[-1]
-            for k, name in enumerate(exp_names):
-                rows[:, 2 + k] = exp[name][iy]
+            for j, name in enumerate(exp_names):
+                rows[:, 2 + j] = exp[name][iy]
             base = 2 + len(exp_names)
-            for k, name in enumerate(ch_names):
-                rows[:, base + k * nb: base + (k + 1) * nb] = arrays[name][iy]
+            for j, name in enumerate(ch_names):
+                rows[:, base + j * nb: base + (j + 1) * nb] = arrays[name][iy]
             fh.write(rows.tobytes())
     os.replace(tmp, path)
     return path

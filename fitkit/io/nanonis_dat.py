@@ -406,7 +406,8 @@ class NanonisDatLoader(Loader):
         lockins = [n for n in base_names if any(p.match(n) for p in _LOCKIN)]
         if channel is None:
             demod = [n for n in lockins if n.lower().startswith("li demod")]
-            chan = (demod or lockins or [None])[0]
+            candidates = demod or lockins
+            chan: str | None = candidates[0] if candidates else None
         else:
             wanted = parse_column_name(channel)["name"].lower()
             match = [n for n in base_names if n.lower() == wanted]
@@ -482,13 +483,13 @@ class NanonisDatLoader(Loader):
             for col, base, quantity in wanted_cols:
                 if base is None:
                     continue
-                k = members.get(base)
-                if k is None:
+                member = members.get(base)
+                if member is None:
                     parts[col].append(np.full(n, np.nan))
                     continue
-                factor = 1.0 if quantity is None else _si(path, names[k], cols[k]["unit"], quantity)
-                parts[col].append(table[:, k] * factor)
-                conversion[names[k]] = {"column": col, "factor": factor}
+                factor = 1.0 if quantity is None else _si(path, names[member], cols[member]["unit"], quantity)
+                parts[col].append(table[:, member] * factor)
+                conversion[names[member]] = {"column": col, "factor": factor}
             sweep_idx.append(np.full(n, key[0], dtype=np.int64))
             direction.append(np.full(n, key[1], dtype=object))
         frame = pd.DataFrame({c: np.concatenate(v) for c, v in parts.items()})
@@ -570,10 +571,10 @@ class NanonisDatLoader(Loader):
             temps["temperature_channel_mean_K"] = float(np.nanmean(table[:, idx]) * factor)
         header_t = next(
             (
-                _float(v) * to_si_factor(canonical_unit(u), "temperature")
+                value * to_si_factor(canonical_unit(u), "temperature")
                 for k, v in header.items()
                 for u in re.findall(r"^Temperature \d+>.*\((m?K)\)$", k)
-                if _float(v) is not None
+                if (value := _float(v)) is not None
             ),
             None,
         )

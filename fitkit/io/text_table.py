@@ -331,13 +331,13 @@ class TextTableLoader(Loader):
                                          f"columns: {header}; quantities: {sorted(QUANTITIES)}")
         chosen: dict[str, tuple[str, str | None]] = {}
         if columns is not None:
-            for raw, q in columns.items():
+            for raw, quantity in columns.items():
                 if raw not in header:
                     raise MissingColumnError(f"{path}: column '{raw}' not found; available: {header}")
-                if q not in QUANTITIES:
-                    raise LoaderError(f"{path}: columns['{raw}'] = '{q}' is not a quantity; expected one of "
-                                      f"{sorted(QUANTITIES)}")
-                chosen[raw] = (q, classify_header(raw)[1])
+                if quantity not in QUANTITIES:
+                    raise LoaderError(f"{path}: columns['{raw}'] = '{quantity}' is not a quantity; expected "
+                                      f"one of {sorted(QUANTITIES)}")
+                chosen[raw] = (quantity, classify_header(raw)[1])
         else:
             for h in header:
                 q, u = classify_header(h)

@@ -80,7 +80,8 @@ def btk_model_conductance(bias: ArrayLike, delta: float, gamma: float, z: float,
 
 def btk_polarized_model_conductance(bias: ArrayLike, delta: float, gamma: float, z: float, temperature: float,
                                     g_n: float, bias_offset: float, v_mod: float, smearing: float,
-                                    polarization: float, polarized_form: str = "strijkers") -> NDArray:
+                                    polarization: float,
+                                    polarized_form: andreev.PolarizedForm = "strijkers") -> NDArray:
     """Adapter of :class:`BTKPolarizedModel`; see :func:`fitkit.physics.andreev.btk_polarized_conductance`."""
     e = _energy(bias, bias_offset)
     return g_n * andreev.btk_polarized_conductance(e, delta, gamma, z, polarization, temperature, v_mod,
@@ -100,7 +101,8 @@ def btk_two_gap_model_conductance(bias: ArrayLike, delta: float, gamma: float, z
 
 def andreev_collective_conductance(bias: ArrayLike, delta: float, gamma: float, z: float, temperature: float,
                                    g_n: float, bias_offset: float, v_mod: float, smearing: float,
-                                   delta_col: float, alpha: float, form: str = "pm2") -> NDArray:
+                                   delta_col: float, alpha: float,
+                                   form: andreev.CollectiveForm = "pm2") -> NDArray:
     """Adapter of :class:`AndreevCollectiveModel` (physics: ``andreev.collective_gap_conductance``).
 
     ``alpha`` is used by ``form="pm1"`` only.

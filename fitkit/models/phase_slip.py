@@ -50,7 +50,13 @@ from numpy.typing import ArrayLike
 
 from fitkit.models import FitkitModel, ParamSpec, register_model
 from fitkit.models.guesses import override_value
-from fitkit.physics.phase_slip import C_U, phase_slip_resistance_gz, phase_slip_resistance_lamh
+from fitkit.physics.phase_slip import (
+    C_U,
+    NearTc,
+    Prefactor,
+    phase_slip_resistance_gz,
+    phase_slip_resistance_lamh,
+)
 
 __all__ = [
     "PhaseSlipGZModel",
@@ -65,7 +71,7 @@ _UM_NM = 1e3  # um -> nm
 
 def phase_slip_gz_ohm(temperature: ArrayLike, g_xi: float, t_c: float, r_n: float, b: float = 1.0,
                       r_floor: float = 0.0, length: float = 20.0, xi: float = 145.0,
-                      prefactor: str = "gz", near_tc: str = "switch") -> np.ndarray:
+                      prefactor: Prefactor = "gz", near_tc: NearTc = "switch") -> np.ndarray:
     r"""Adapter of :func:`fitkit.physics.phase_slip.phase_slip_resistance_gz` in model units.
 
     Parameters
@@ -101,7 +107,7 @@ def phase_slip_gz_ohm(temperature: ArrayLike, g_xi: float, t_c: float, r_n: floa
 
 
 def phase_slip_lamh_ohm(temperature: ArrayLike, t_c: float, r_n: float, xi0: float, length: float = 20.0,
-                        r_floor: float = 0.0, near_tc: str = "switch") -> np.ndarray:
+                        r_floor: float = 0.0, near_tc: NearTc = "switch") -> np.ndarray:
     r"""Adapter of :func:`fitkit.physics.phase_slip.phase_slip_resistance_lamh` in model units.
 
     Parameters

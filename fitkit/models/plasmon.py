@@ -42,7 +42,7 @@ Commun. Phys. 4, 146 (2021); Ingold and Nazarov, arXiv:cond-mat/0508728 (1992).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import lmfit
 import numpy as np
@@ -95,7 +95,7 @@ def sis_plasmon_model_conductance(
     gamma: float = 0.0,
     v_mod: float = 0.0,
     bg_slope: float = 0.0,
-    resolution: str = "fast",
+    resolution: Literal["fast", "reference"] = "fast",
 ) -> NDArray[np.float64]:
     r"""Plasmon-broadened S-I-S conductance :math:`G_N g_{pl}(e(V-V_0))(1 + s(V-V_0))` in the data unit.
 

@@ -21,7 +21,9 @@ from numpy.typing import ArrayLike, NDArray
 __all__ = ["dynes_dos", "dynes_dos_antiderivative", "dynes_dos_cell_average"]
 
 
-def _w_and_root(energy: NDArray[np.float64], delta: float, gamma: float):
+def _w_and_root(
+    energy: NDArray[np.float64], delta: float, gamma: float
+) -> tuple[NDArray[np.complex128], NDArray[np.complex128]]:
     """``w = |E| + i Gamma`` and ``sqrt(w - Delta) sqrt(w + Delta)`` (= principal sqrt(w^2 - Delta^2))."""
     w = np.abs(energy) + 1j * gamma
     # Product of principal roots: for Re w >= 0, Im w >= 0 it equals the principal root of

@@ -242,7 +242,7 @@ def sis_current_from_dos(
     half = (n - 1) // 2
     mmax = half - int(np.ceil(THERMAL_CUTOFF * kt / h)) if kt > 0 else half
     keep = np.abs(m) <= max(mmax, 0)
-    return m[keep] * h, full[keep]
+    return np.asarray(m[keep] * h, dtype=np.float64), np.asarray(full[keep], dtype=np.float64)
 
 
 def sis_grid(bias_max: float, delta: float, delta_tip: float, gamma_sum: float, temperature: float,
