@@ -339,7 +339,7 @@ def plot_histogram(values: Any, ax: Axes | None = None, *, bins: int | str = "au
     if arr.size:
         edges = np.histogram_bin_edges(arr, bins=bins)
         sd = arr.std(ddof=1) if arr.size > 1 else 0.0
-        ax.hist(arr, bins=edges, label=f"mean {arr.mean():.4g}, sd {sd:.3g}")
+        ax.hist(arr, bins=edges.tolist(), label=f"mean {arr.mean():.4g}, sd {sd:.3g}")
         ax.legend(fontsize="small")
     ax.set_xlabel(label(quantity, unit) if unit else quantity)
     ax.set_ylabel("count")
