@@ -120,6 +120,7 @@ def fit_series(
     config_digest: str = "",
     meta: Mapping[str, Any] | None = None,
     on_record: Callable[[FitRecord, Sweep | None], None] | None = None,
+    uncertainty: str = "auto",
 ) -> list[FitRecord]:
     """Fit every sweep (or every sweep of every file) with the same model and settings.
 
@@ -150,6 +151,9 @@ def fit_series(
     on_record
         Called with each record as it is made and the sweep that was fitted (after ``preprocess``;
         None for a failed record), e.g. to draw the fit without preprocessing the sweep again.
+    uncertainty
+        ``"linear"``, ``"profile"``, ``"bootstrap"`` or ``"auto"``: how intervals are stated (see
+        :func:`fitkit.fit_curve`).
 
     Returns
     -------
@@ -230,6 +234,7 @@ def fit_series(
                         method=method,
                         strict=strict,
                         fit_kws=fit_kws,
+                        uncertainty=uncertainty,
                     )
             except CAPTURED_ERRORS as err:
                 fail(err, sw.meta.source_path or source, sid, index)
