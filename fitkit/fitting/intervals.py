@@ -13,7 +13,8 @@ Profile likelihood
     .. math:: \Delta\chi^2(\theta)/s = \chi^2(\theta) - \chi^2_{min} = q_1(\ell),
 
     with :math:`q_1(\ell)` the quantile of the :math:`\chi^2` distribution with one degree of
-    freedom at the confidence level :math:`\ell` (:math:`q_1 = 1` for 68.27 %) and :math:`s`
+    freedom at the confidence level :math:`\ell` (:math:`q_1 = 1, 4, 9` for the 1, 2, 3 σ levels
+    0.6827, 0.9545, 0.9973, which are taken as exact) and :math:`s`
     the :math:`\chi^2` normalisation (``scale``: 1 when the weights are :math:`1/\sigma`; the
     reduced :math:`\chi^2` times the square of any error widening otherwise).  The crossing is
     refined by regula falsi (Illinois) on :math:`\sqrt{\Delta\chi^2/s}`, which is linear in
@@ -140,8 +141,12 @@ class Interval:
 
 
 def _quantile(level: float) -> float:
+    """χ²₁ quantile of ``level``; the rounded levels 0.6827, 0.9545, 0.9973 mean exactly 1, 2, 3 σ."""
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be in (0, 1), got {level}")
+    for k in (1, 2, 3):
+        if abs(level - math.erf(k / math.sqrt(2.0))) < 5e-5:
+            return float(k * k)
     return float(_chi2.ppf(level, 1))
 
 
@@ -314,8 +319,8 @@ class _Restart(Exception):
         self.values = values
 
 
-def _profile_once(prob: _Problem, i: int, step: float, scale: float, q: float,
-                  budget: list[int], cov_row: np.ndarray | None) -> tuple[tuple[str, float], tuple[str, float]]:
+def _profile_once(prob: _Problem, i: int, step: float, scale: float, q: float, budget: list[int],
+                  cov_row: np.ndarray | None) -> tuple[tuple[str, float], tuple[str, float]]:
     """Walk both sides of free parameter ``i``; returns ((status, end), (status, end)) for lower, upper.
 
     status: ``"cross"`` (end = crossing), ``"bound"`` (reached the bound or a non-finite model
@@ -389,7 +394,7 @@ def _refine(prob: _Problem, i: int, x0: float, sgn: float, inside: tuple[float, 
     """Illinois regula falsi on g(d) = sqrt(Δχ²/s) - sqrt(q) between ``inside`` and ``outside``."""
     sq = math.sqrt(q)
     da, ga, va = inside[0], math.sqrt(max(inside[1], 0.0)) - sq, inside[2]
-    db, fb, vb = outside
+    db, fb, _ = outside
     gb = (math.sqrt(fb) - sq) if math.isfinite(fb) else math.inf
     if not math.isfinite(gb):
         # the outer point is non-finite: bisect until finite
@@ -421,7 +426,7 @@ def _refine(prob: _Problem, i: int, x0: float, sgn: float, inside: tuple[float, 
                 gb *= 0.5
             side = -1
         else:
-            db, gb, vb = dc, gc, vc
+            db, gb = dc, gc
             if side == 1:
                 ga *= 0.5
             side = 1
@@ -606,7 +611,7 @@ def bootstrap_intervals(result: lmfit.model.ModelResult, names: Iterable[str] | 
         raise ValueError("bootstrap_intervals supports real-valued data only")
     best = prob.best.copy()
     f = prob.fitted(best)
-    w = np.ones_like(prob.data, dtype=float) if prob.weights is None else np.asarray(prob.weights, dtype=float)
+    w = np.ones(prob.data.shape) if prob.weights is None else np.asarray(prob.weights, dtype=float)
     ok = np.isfinite(prob.data) & np.isfinite(w) & (w != 0) & np.isfinite(f)
     pos = np.flatnonzero(ok)
     r = (prob.data[pos] - f[pos]) * w[pos]
