@@ -9,7 +9,13 @@ The worked example is the Co/Nb PCAR spectrum of the Stoner-PythonCode sample da
 2. reports the correlation coefficients between :math:`P`, :math:`Z` and :math:`\Delta` (PCAR fits
    are notoriously degenerate in these);
 3. computes the :math:`\chi^2(P)` profile: :math:`P` fixed on a grid (0 ... 0.9), every other free
-   parameter refitted, as in Stoner's ``PCAR Chi^2`` table.
+   parameter refitted, as in Stoner's ``PCAR Chi^2`` table;
+4. states :math:`P` as a profile-likelihood interval (:func:`fitkit.fitting.intervals.profile_interval`,
+   :math:`\Delta\chi^2/s = 1` with :math:`s` the reduced :math:`\chi^2` times the square of the
+   error widening for correlated residuals).  :math:`P`, :math:`Z` and :math:`\Delta` are almost
+   degenerate, so the linearised :math:`\pm` is meaningless (Co/Nb: :math:`P = 0.09 \pm 1.0`);
+   the profile gives a one-sided limit, :math:`P \le 0.38` at 68 % for white-noise scaling
+   (:math:`P \le 0.44` with the widening the residual correlation calls for).
 
 Functions return plain data (a :class:`~fitkit.fitting.FitRecord`, a DataFrame) and matplotlib
 figures made with the object-oriented API (no pyplot state).
@@ -23,6 +29,7 @@ B. Nadgorny, J. Appl. Phys. 89, 7576 (2001); Stoner-PythonCode (University of Le
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import warnings
@@ -36,6 +43,7 @@ from matplotlib.figure import Figure
 
 from fitkit.errors import FitQualityWarning
 from fitkit.fitting import FitRecord, fit_curve
+from fitkit.fitting.intervals import profile_interval
 from fitkit.io import load
 from fitkit.io.sweep import Sweep
 from fitkit.models.andreev import BTKPolarizedModel
@@ -46,6 +54,7 @@ __all__ = [
     "fit_pcar",
     "load_pcar",
     "plot_pcar",
+    "polarization_statement",
     "run_pcar_example",
 ]
 
@@ -68,7 +77,8 @@ def load_pcar(path: str | Path = BUNDLED_PCAR) -> Sweep:
     Sweep
         Columns ``bias_V`` and ``dIdV_norm``.
     """
-    return load(path, format="text", columns={"V": "bias", "G": "dIdV"}, units={"V": "mV"}, normalized=True)
+    out = load(path, format="text", columns={"V": "bias", "G": "dIdV"}, units={"V": "mV"}, normalized=True)
+    return out if isinstance(out, Sweep) else out[0]
 
 
 def _params(model: BTKPolarizedModel, sweep: Sweep, *, temperature_K: float, free_level: bool,
@@ -91,7 +101,7 @@ def _params(model: BTKPolarizedModel, sweep: Sweep, *, temperature_K: float, fre
 def fit_pcar(sweep: Sweep, *, form: Literal["strijkers", "mazin"] = "strijkers", temperature_K: float = 0.0,
              free_level: bool = True, delta_bounds: tuple[float, float] = (0.5, 2.0),
              fixed_polarization: float | None = None,
-             start: lmfit.Parameters | None = None) -> FitRecord:
+             start: lmfit.Parameters | None = None, uncertainty: str = "auto") -> FitRecord:
     r"""Fit a normalised PCAR spectrum with ``btk_polarized``.
 
     Parameters
@@ -110,11 +120,16 @@ def fit_pcar(sweep: Sweep, *, form: Literal["strijkers", "mazin"] = "strijkers",
         Hold :math:`P` at this value (for the :math:`\chi^2(P)` profile).
     start
         Start values (e.g. a previous fit); default: data-driven guess plus Stoner's starts.
+    uncertainty
+        Interval method of :func:`fitkit.fitting.fit_curve` for the other parameters (``"linear"``,
+        ``"profile"``, ``"bootstrap"``, ``"auto"``).  A free :math:`P` is always profiled.
 
     Returns
     -------
     FitRecord
-        Values, stderr, correlations, chi-square.
+        Values, stderr, correlations, chi-square.  When :math:`P` is free its 68 % interval in
+        ``lower``/``upper``/``interval_kind`` is the profile-likelihood one (``interval_method``
+        ``"profile"``), usually ``"upper limit"``; see :func:`polarization_statement`.
     """
     model = BTKPolarizedModel(polarized_form=form)
     pars = _params(model, sweep, temperature_K=temperature_K, free_level=free_level,
@@ -127,7 +142,53 @@ def fit_pcar(sweep: Sweep, *, form: Literal["strijkers", "mazin"] = "strijkers",
         pars["polarization"].set(value=float(fixed_polarization), vary=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FitQualityWarning)
-        return fit_curve(sweep, model, pars, fit_kws={"max_nfev": 2000})
+        rec = fit_curve(sweep, model, pars, fit_kws={"max_nfev": 2000}, uncertainty=uncertainty)
+    if fixed_polarization is not None or not rec.success or rec.result is None:
+        return rec
+    return _with_polarization_profile(rec)
+
+
+def _with_polarization_profile(rec: FitRecord) -> FitRecord:
+    """Attach the profile-likelihood interval of P (scale: redchi x widening^2) to the record."""
+    if rec.interval_method.get("polarization") == "profile":
+        return rec  # fit_curve already profiled it (same scale)
+    res = rec.result
+    widen = rec.quality.get("error_scale_by_parameter", {}).get(
+        "polarization", rec.quality.get("error_scale", 1.0))
+    widen = float(widen) if isinstance(widen, (int, float)) and math.isfinite(widen) else 1.0
+    redchi = rec.redchi if math.isfinite(rec.redchi) and rec.redchi > 0 else 1.0
+    try:
+        iv = profile_interval(res, "polarization", scale=redchi * widen**2)
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as err:
+        return dataclasses.replace(rec, warnings=(*rec.warnings, f"profile of P failed ({err})"))
+    return dataclasses.replace(
+        rec,
+        lower={**rec.lower, "polarization": iv.lower},
+        upper={**rec.upper, "polarization": iv.upper},
+        interval_method={**rec.interval_method, "polarization": iv.method},
+        interval_kind={**rec.interval_kind, "polarization": iv.kind},
+    )
+
+
+def polarization_statement(rec: FitRecord, level_pct: int = 68) -> str:
+    """The spin polarisation as the record's interval states it, e.g. ``"P ≤ 0.44 at 68 % (profile)"``.
+
+    Falls back to ``P = value ± stderr`` when the record carries no interval for ``polarization``.
+    """
+    v = rec.values.get("polarization", math.nan)
+    lo, hi = rec.lower.get("polarization", math.nan), rec.upper.get("polarization", math.nan)
+    kind = rec.interval_kind.get("polarization", "")
+    how = rec.interval_method.get("polarization", "linear")
+    at = f"at {level_pct} % ({how})"
+    if kind == "upper limit":
+        return f"P ≤ {hi:.2f} {at}"
+    if kind == "lower limit":
+        return f"P ≥ {lo:.2f} {at}"
+    if kind == "two-sided":
+        return f"P = {v:.3f} (+{hi - v:.2g} / -{v - lo:.2g}) {at}"
+    if kind == "not determined":
+        return f"P not determined (best {v:.2f}, {at})"
+    return f"P = {v:.3f} ± {rec.stderr.get('polarization', math.nan):.2g} (linear)"
 
 
 def chi2_profile(sweep: Sweep, p_grid: tuple[float, ...] = DEFAULT_P_GRID,
@@ -153,9 +214,10 @@ def chi2_profile(sweep: Sweep, p_grid: tuple[float, ...] = DEFAULT_P_GRID,
     rows = []
     prev: lmfit.Parameters | None = None
     for p in p_grid:
-        candidates = [fit_pcar(sweep, fixed_polarization=p, **fit_options)]  # type: ignore[arg-type]
+        opts = {"uncertainty": "linear", **fit_options}  # the grid fits need no intervals
+        candidates = [fit_pcar(sweep, fixed_polarization=p, **opts)]  # type: ignore[arg-type]
         if prev is not None:
-            candidates.append(fit_pcar(sweep, fixed_polarization=p, start=prev, **fit_options))  # type: ignore[arg-type]
+            candidates.append(fit_pcar(sweep, fixed_polarization=p, start=prev, **opts))  # type: ignore[arg-type]
         ok = [c for c in candidates if c.success and math.isfinite(c.chisqr)] or candidates
         best = min(ok, key=lambda c: c.chisqr if math.isfinite(c.chisqr) else math.inf)
         prev = best.result.params if best.result is not None else prev
@@ -199,7 +261,7 @@ def plot_pcar(sweep: Sweep, record: FitRecord, profile: pd.DataFrame | None = No
         axr.plot(x * 1e3, y - res.model.eval(res.params, bias=x), ".", ms=3)
     axr.axhline(0.0, color="0.5", lw=0.8)
     v, e = record.values, record.stderr
-    ax.set_title(f"P = {v['polarization']:.3f} ± {e['polarization']:.3f}, Z = {v['z']:.3f} ± {e['z']:.3f}, "
+    ax.set_title(f"{polarization_statement(record)}, Z = {v['z']:.3f} ± {e['z']:.3f}, "
                  f"Δ = {v['delta']:.3f} ± {e['delta']:.3f} meV", fontsize="small")
     ax.set_ylabel("G/G_N")
     axr.set_xlabel("bias (mV)")
@@ -236,6 +298,7 @@ def run_pcar_example(outdir: str | Path, data_path: str | Path = BUNDLED_PCAR) -
     sweep = load_pcar(data_path)
     rec = fit_pcar(sweep)
     prof = chi2_profile(sweep)
+    i_min = int(np.nanargmin(prof["chisqr"].to_numpy()))
     keys = ("polarization", "z", "delta", "smearing", "g_n", "bias_offset")
     trio = ("polarization", "z", "delta")
     summary = {
@@ -250,7 +313,15 @@ def run_pcar_example(outdir: str | Path, data_path: str | Path = BUNDLED_PCAR) -
         "redchi": rec.redchi,
         "ndata": rec.ndata,
         "success": rec.success,
-        "profile_minimum_P": float(prof.loc[prof["chisqr"].idxmin(), "polarization"]),
+        "profile_minimum_P": float(prof["polarization"].to_numpy()[i_min]),
+        "polarization_interval": {
+            "lower": rec.lower.get("polarization", math.nan),
+            "upper": rec.upper.get("polarization", math.nan),
+            "kind": rec.interval_kind.get("polarization", ""),
+            "method": rec.interval_method.get("polarization", ""),
+            "level": 0.6827,
+            "statement": polarization_statement(rec),
+        },
     }
     paths = {"fit": out / "pcar_fit.json", "profile": out / "pcar_chi2_profile.csv",
              "plot": out / "pcar_fit.png"}
