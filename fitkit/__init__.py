@@ -1,8 +1,8 @@
-"""fitkit: fit superconducting-transport and tunnelling data with physical models.
+r"""fitkit: fit superconducting-transport and tunnelling data with physical models.
 
 Public API
 ----------
-load(path, format=None, **options)
+load(path, format=None, \*\*options)
     Read a data file into a :class:`~fitkit.io.Sweep` (or a list of sweeps).
 get_model(key) / list_models()
     Registered :class:`lmfit.Model` subclasses with declared parameter units.

@@ -7,19 +7,19 @@ the unit of the data through the normal-state conductance ``g_n`` (fit ``dIdV_no
 
 Common parameters
 -----------------
-==================  ==============  ===========  =========================================
-symbol              name            unit         meaning
-==================  ==============  ===========  =========================================
-:math:`\Delta`      ``delta``       meV          superconducting gap
-:math:`\Gamma`      ``gamma``       meV          Dynes broadening
-:math:`Z`           ``z``           1            BTK barrier strength
-:math:`T`           ``temperature`` K            electron temperature (fixed by default)
-:math:`G_N`         ``g_n``         data unit    normal-state conductance
-:math:`V_0`         ``bias_offset`` mV           bias offset (:math:`E = e(V - V_0)`)
-:math:`V_{rms}`     ``v_mod``       mV           lock-in modulation, rms (fixed 0)
-:math:`\sigma`      ``smearing``    meV          Gaussian smearing, standard deviation
-                                                 (Stoner's :math:`\omega`; fixed 0)
-==================  ==============  ===========  =========================================
+==================  ===============  ===========  =========================================
+symbol              name             unit         meaning
+==================  ===============  ===========  =========================================
+:math:`\Delta`      ``delta``        meV          superconducting gap
+:math:`\Gamma`      ``gamma``        meV          Dynes broadening
+:math:`Z`           ``z``            1            BTK barrier strength
+:math:`T`           ``temperature``  K            electron temperature (fixed by default)
+:math:`G_N`         ``g_n``          data unit    normal-state conductance
+:math:`V_0`         ``bias_offset``  mV           bias offset (:math:`E = e(V - V_0)`)
+:math:`V_{rms}`     ``v_mod``        mV           lock-in modulation, rms (fixed 0)
+:math:`\sigma`      ``smearing``     meV          Gaussian smearing, standard deviation
+                                                  (Stoner's :math:`\omega`; fixed 0)
+==================  ===============  ===========  =========================================
 """
 
 from __future__ import annotations

@@ -210,7 +210,7 @@ class PhaseSlipGZModel(_PhaseSlipRT):
     :math:`\Omega_{GZ} = b(X/\xi(T))u^{1/2}8k_BT_c/\pi\hbar` (``prefactor="gz"``) or the
     McCumber-Halperin :math:`\Omega_{GZ}(1-t)` (``"mh"``).  Parameters: ``g_xi`` (1), ``t_c`` (K),
     ``r_n`` (kohm), ``b`` (1, fixed), ``r_floor`` (ohm, fixed 0), ``length`` (um, fixed 20),
-    ``xi`` (nm, fixed 145).  Output in Ohm; weights 1/|R|.
+    ``xi`` (nm, fixed 145).  Output in Ohm; weights :math:`1/|R|`.
 
     Status: stand-in for the Golubev-Zaikin TAPS formula [UNCONF]; g_xi has a tens-of-percent
     systematic from the unknown prefactor (see :mod:`fitkit.physics.phase_slip`).
@@ -293,7 +293,7 @@ class PhaseSlipLAMHModel(_PhaseSlipRT):
         R_{LAMH} = R_Q\frac{\hbar\Omega_{MH}}{k_BT}e^{-\Delta F/k_BT},
 
     with :math:`R_Q = h/4e^2`.  Parameters: ``t_c`` (K), ``r_n`` (kohm), ``xi0`` (nm),
-    ``length`` (um, fixed), ``r_floor`` (ohm, fixed 0).  Output in Ohm; weights 1/|R|.
+    ``length`` (um, fixed), ``r_floor`` (ohm, fixed 0).  Output in Ohm; weights :math:`1/|R|`.
 
     Status: [STD] recalled formulas (coefficient 0.83 as published; 8/3 below the note's own
     dirty-GL evaluation); parallel combination [STD/UNCONF]; near-T_c switch is fitkit's.

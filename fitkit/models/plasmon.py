@@ -9,8 +9,8 @@ conductance versus bias (``bias`` in V, SI) in the unit of the data through ``g_
     G(V) = G_N\, g_{\rm pl}\big(e(V - V_0);\,\Delta, g_Z, \hbar\omega_c, T, \Delta_T, \Gamma_T, \Gamma,
     V_{rms}\big)\,\big(1 + s\,(V - V_0)\big).
 
-Parameters
-----------
+Model parameters
+----------------
 =======================  ===============  =========  ===============================================
 symbol                   name             unit       meaning (default vary)
 =======================  ===============  =========  ===============================================

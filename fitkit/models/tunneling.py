@@ -6,8 +6,8 @@ the unit of the data through ``g_n`` (fit ``dIdV_norm`` with ``g_n ~ 1`` or ``dI
 offset :math:`V_0`, and call :mod:`fitkit.physics.tunneling`.  An optional linear background
 multiplies the normalised conductance: :math:`G = G_N\,g(eV)\,(1 + s\,(V - V_0))`.
 
-Parameters
-----------
+Model parameters
+----------------
 ==================  ===============  ===========  ===========================================
 symbol              name             unit         meaning
 ==================  ===============  ===========  ===========================================

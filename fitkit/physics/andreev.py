@@ -23,19 +23,19 @@ composed from :func:`fitkit.physics.thermal.smear`):
 
 Symbols
 -------
-=========================  ===============  =====
-symbol                     argument         unit
-=========================  ===============  =====
-:math:`E`                  ``energy``       meV
-:math:`\Delta`             ``delta``        meV
-:math:`\Delta_{col}`       ``delta_col``    meV
-:math:`\Gamma`             ``gamma``        meV
-:math:`Z`                  ``z``            1
-:math:`P`                  ``polarization`` 1
-:math:`T`                  ``temperature``  K
-:math:`V_{rms}`            ``v_mod_rms``    meV (= mV of bias, rms)
-:math:`\sigma`             ``smearing``     meV (Gaussian standard deviation)
-=========================  ===============  =====
+=========================  ================  =====
+symbol                     argument          unit
+=========================  ================  =====
+:math:`E`                  ``energy``        meV
+:math:`\Delta`             ``delta``         meV
+:math:`\Delta_{col}`       ``delta_col``     meV
+:math:`\Gamma`             ``gamma``         meV
+:math:`Z`                  ``z``             1
+:math:`P`                  ``polarization``  1
+:math:`T`                  ``temperature``   K
+:math:`V_{rms}`            ``v_mod_rms``     meV (= mV of bias, rms)
+:math:`\sigma`             ``smearing``      meV (Gaussian standard deviation)
+=========================  ================  =====
 
 References
 ----------

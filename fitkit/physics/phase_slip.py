@@ -10,25 +10,27 @@ Two barrier/prefactor families are provided:
 
 Units: temperatures K, lengths nm, resistances Ohm, rates 1/s.
 
-Provenance (tags of the fitkit physics note ``transport.md``, §0; read before trusting numbers)
--------------------------------------------------------------------------------------------
-=====================================================  =========================================
-item                                                   status
-=====================================================  =========================================
-rate -> resistance, :math:`R = R_Q(\hbar\Omega/k_BT)e^{-U/k_BT}`     [STD], algebra re-derived [DER]
-Lau-Tinkham barrier with the coefficient 0.83            [STD] recalled, not re-read; it is 8/3
-                                                       smaller than the note's dirty-GL value 2.21
-                                                       (unresolved)
-:math:`\tau_{GL}`, McCumber-Halperin attempt frequency    [STD] recalled
-normal channel in parallel with the phase-slip channel   [STD/UNCONF]
-g_xi barrier :math:`U = C_U g_\xi k_BT_c(1-t)^{3/2}`,       [DER] (dirty limit, *near T_c*); its use at
-:math:`C_U = \sqrt2\pi^2/(21\zeta(3))`, xi_GL(0) convention  all T is an extrapolation [UNCONF]
-GZ rate exceeds MH by :math:`\sim(1-T/T_c)^{-1}`           confirmed at abstract level [ABS]
-GZ prefactor :math:`b(X/\xi(T))(U/k_BT)^{1/2}8k_BT_c/\pi\hbar`    stand-in, not the published formula
-                                                       [UNCONF]; b is an O(1) nuisance factor
-near-:math:`T_c` switch ``near_tc="switch"``             fitkit's own regularisation, in no source
-                                                       [UNCONF] (see below)
-=====================================================  =========================================
+Provenance
+----------
+Tags of the fitkit physics note ``transport.md``, §0; read before trusting numbers.
+
+==================================================================  =========================================
+item                                                                status
+==================================================================  =========================================
+rate -> resistance, :math:`R = R_Q(\hbar\Omega/k_BT)e^{-U/k_BT}`    [STD], algebra re-derived [DER]
+Lau-Tinkham barrier with the coefficient 0.83                       [STD] recalled, not re-read; it is 8/3
+                                                                    smaller than the note's dirty-GL value
+                                                                    2.21 (unresolved)
+:math:`\tau_{GL}`, McCumber-Halperin attempt frequency              [STD] recalled
+normal channel in parallel with the phase-slip channel              [STD/UNCONF]
+g_xi barrier :math:`U = C_U g_\xi k_BT_c(1-t)^{3/2}`,               [DER] (dirty limit, *near T_c*); its
+:math:`C_U = \sqrt2\pi^2/(21\zeta(3))`, xi_GL(0) convention         use at all T is an extrapolation [UNCONF]
+GZ rate exceeds MH by :math:`\sim(1-T/T_c)^{-1}`                    confirmed at abstract level [ABS]
+GZ prefactor :math:`b(X/\xi(T))(U/k_BT)^{1/2}8k_BT_c/\pi\hbar`      stand-in, not the published formula
+                                                                    [UNCONF]; b is an O(1) nuisance factor
+near-:math:`T_c` switch ``near_tc="switch"``                        fitkit's own regularisation, in no source
+                                                                    [UNCONF] (see below)
+==================================================================  =========================================
 
 **Systematic uncertainty of g_xi.**  Because the exact Golubev-Zaikin prefactor is unknown, a
 factor e in the prefactor shifts the fitted g_xi by :math:`\delta g_\xi/g_\xi = k_BT/U`, about

@@ -541,15 +541,11 @@ def sis_plasmon_conductance(
     r"""Normalised differential conductance of a plasmon-dressed wire / BCS electrode junction.
 
     .. math::
-        rac{G(V)}{G_T} = \Big[K_{lock} * rac{d}{dV}\int dE\,
-u(E)\,
-u_T(E - eV)\,
+        \frac{G(V)}{G_T} = \Big[K_{lock} * \frac{d}{dV}\int dE\,\nu(E)\,\nu_T(E - eV)\,
         [f(E - eV) - f(E)]\Big](V)
 
-    with :math:`
-u` the plasmon-dressed wire DOS (:func:`wire_dos`, reconstructed model of
-    Radkevich, Semenov and Zaikin [2]_) and :math:`
-u_T` the Dynes DOS of the electrode.
+    with :math:`\nu` the plasmon-dressed wire DOS (:func:`wire_dos`, reconstructed model of
+    Radkevich, Semenov and Zaikin [2]_) and :math:`\nu_T` the Dynes DOS of the electrode.
 
     Parameters
     ----------

@@ -34,7 +34,7 @@ References
    tunneling spectroscopy of metal-insulator-metal junctions", Phys. Rev. B 7, 2336 (1973)
    (lock-in modulation broadening; citation [unverified] in the physics note).
 .. [3] fitkit physics note ``spectroscopy.md`` sections 0, 5 and 12 (kernel moments, numerical
-   advice: step <= min(Gamma, k_B T, V_rms)/5, window |V|max + 30 k_B T + a few Delta).
+   advice: step <= min(Gamma, k_B T, V_rms)/5, window ``|V|max + 30 k_B T + a few Delta``).
 """
 
 from __future__ import annotations
