@@ -120,6 +120,9 @@ class FitkitModel(lmfit.Model):
         Stable registry key used in YAML configs.
     x_name, x_unit
         Name and SI unit of the independent variable (``"bias"``, ``"V"``).
+    x_example
+        Optional ``(lo, hi)`` of a typical range of the independent variable in ``x_unit``, used by
+        the contract tests and examples (None: a default range for ``temperature``/``bias``).
     y_unit
         Unit of the output (``"ohm"``, ``"S"``, ``"norm"``, or :data:`DATA_UNIT`).
     param_specs
@@ -131,6 +134,7 @@ class FitkitModel(lmfit.Model):
     key: ClassVar[str]
     x_name: ClassVar[str]
     x_unit: ClassVar[str]
+    x_example: ClassVar[tuple[float, float] | None] = None
     y_unit: ClassVar[str]
     param_specs: ClassVar[tuple[ParamSpec, ...]]
     option_choices: ClassVar[Mapping[str, tuple[Any, ...]]] = {}

@@ -16,9 +16,26 @@ KEYS = sorted(MODEL_REGISTRY)
 
 
 def _x(model_cls):
+    """A typical grid of the model's declared independent variable (``x_example`` if declared)."""
+    if model_cls.x_example is not None:
+        lo, hi = model_cls.x_example
+        return np.linspace(lo, hi, 41)
     if model_cls.x_name == "temperature":
         return np.linspace(0.05, 0.6, 41)
-    return np.linspace(-3e-3, 3e-3, 61)
+    if model_cls.x_name == "bias":
+        return np.linspace(-3e-3, 3e-3, 61)
+    raise AssertionError(f"{model_cls.key}: independent variable '{model_cls.x_name}' has no x_example range")
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_declared_independent_variable(key):
+    cls = get_model(key)
+    m = cls()
+    assert m.independent_vars == [cls.x_name]
+    assert cls.x_name.isidentifier() and cls.x_unit in UNITS
+    if cls.x_example is not None:
+        lo, hi = cls.x_example
+        assert lo < hi
 
 
 def test_registry_not_empty():
