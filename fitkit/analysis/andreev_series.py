@@ -18,28 +18,32 @@ converted with :data:`fitkit.constants.G0_S`).  Figures use the object-oriented 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import lmfit
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
 
+from fitkit.analysis.gap_temperature import gap_ratio
+from fitkit.analysis.series_points import clean_series
 from fitkit.constants import G0_S, K_B_MEV_PER_K
-from fitkit.errors import DataValidationError, FitQualityWarning
+from fitkit.errors import DataValidationError, FitError, FitQualityWarning
 from fitkit.fitting import FitRecord, fit_curve
-from fitkit.io.sweep import Sweep
+from fitkit.io.sweep import Sweep, SweepMeta
 from fitkit.models import get_model
-from fitkit.physics.bcs import bcs_gap
+from fitkit.models.series_laws import DeltaColTemperatureModel, delta_col_temperature_mev
 
 __all__ = [
     "TemperatureSeriesResult",
     "bcs_delta_col_law",
     "fit_contact_series",
+    "fit_delta_col_law",
     "fit_temperature_series",
     "plot_contact_series",
     "sweep_meta_float",
@@ -224,7 +228,10 @@ def _temperatures(sweeps: Sequence[Sweep], temperature_K: float | Sequence[float
 
 
 def bcs_delta_col_law(temperature: np.ndarray, t_c: float, delta0: float) -> np.ndarray:
-    r"""BCS-shaped law :math:`\Delta_{col}(T) = \Delta_0\,g(T/T_c)` [meV] (lmfit model function).
+    r"""BCS-shaped law :math:`\Delta_{col}(T) = \Delta_0\,g(T/T_c)` [meV] (kept for callers).
+
+    The registered model is ``delta_col_temperature``
+    (:func:`fitkit.models.series_laws.delta_col_temperature_mev`).
 
     Parameters
     ----------
@@ -240,7 +247,78 @@ def bcs_delta_col_law(temperature: np.ndarray, t_c: float, delta0: float) -> np.
     numpy.ndarray
         :math:`\Delta_{col}` [meV], 0 above :math:`T_c` (:func:`fitkit.physics.bcs.bcs_gap`).
     """
-    return bcs_gap(temperature, t_c, delta0)
+    return delta_col_temperature_mev(temperature, t_c, delta0)
+
+
+def fit_delta_col_law(
+    temperature: ArrayLike,
+    delta_col: ArrayLike,
+    delta_col_stderr: ArrayLike | None = None,
+    *,
+    t_c_above_data: bool = True,
+    t_c_guess: float | None = None,
+    delta_col0_guess: float | None = None,
+    sample_id: str = "",
+) -> FitRecord:
+    r"""Fit :math:`\Delta_{col}(T) = \Delta_{col}(0)\,\delta_{BCS}(T/T_c)` (model ``delta_col_temperature``).
+
+    Pure: arrays in, a :class:`~fitkit.fitting.record.FitRecord` out, through
+    :func:`fitkit.fitting.fit_curve` (Levenberg-Marquardt; weights :math:`1/\sigma_i`, covariance
+    scaled by the reduced chi-square, as lmfit does by default).
+
+    Parameters
+    ----------
+    temperature
+        Temperatures [K].
+    delta_col
+        Collective gaps [meV] fitted per spectrum.
+    delta_col_stderr
+        Their standard errors [meV] (> 0; floored at 1e-12); None: unweighted.
+    t_c_above_data
+        Bound :math:`T_c \ge 1.0001\,\max T` (every fitted spectrum shows a collective gap).
+    t_c_guess, delta_col0_guess
+        Start values (default: 1.1 x the highest temperature; the largest gap).
+    sample_id
+        Copied into the record.
+
+    Returns
+    -------
+    FitRecord
+        ``model_key = "delta_col_temperature"``; values ``t_c`` [K] and ``delta_col0`` [meV] with
+        stderr, correlations, verdict and warnings of the fitter (``at_bound["t_c"]`` when
+        :math:`T_c` sits on the highest temperature); ``derived["gap_ratio"]`` =
+        :math:`\Delta_{col}(0)/k_BT_c` with its error; ``x_column = "temperature_K"``,
+        ``y_column = "delta_col_meV"``; ``meta["points"]`` (``temperature_K``, ``delta_col_meV``,
+        ``delta_col_meV_stderr``).
+
+    Raises
+    ------
+    DataValidationError
+        If lengths differ, fewer than 3 finite points are given, or an error is not positive.
+    """
+    t, d, e = clean_series("fit_delta_col_law", temperature, delta_col, delta_col_stderr,
+                            ("temperature", "delta_col", "delta_col_stderr"), "meV")
+    model = DeltaColTemperatureModel()
+    pars = model.guess(d, t)
+    if t_c_above_data:
+        pars["t_c"].set(min=float(t.max()) * 1.0001)
+    pars["t_c"].set(value=1.1 * float(t.max()) if t_c_guess is None else float(t_c_guess))
+    if delta_col0_guess is not None:
+        pars["delta_col0"].set(value=float(delta_col0_guess))
+    sweep = Sweep(pd.DataFrame({"temperature_K": t, "delta_col_meV": d}), SweepMeta(sample_id=sample_id))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FitQualityWarning)
+        rec = fit_curve(sweep, model, pars, x="temperature_K", y="delta_col_meV",
+                        weights=None if e is None else 1.0 / np.maximum(e, 1e-12))
+    meta = {**rec.meta, "weighted": e is not None,
+            "points": {"temperature_K": t.tolist(), "delta_col_meV": d.tolist(),
+                       "delta_col_meV_stderr": e.tolist() if e is not None else []}}
+    if not rec.success or "delta_col0" not in rec.values:
+        return dataclasses.replace(rec, meta=meta)
+    ratio, ratio_err = gap_ratio(rec, "delta_col0")
+    return dataclasses.replace(rec, meta=meta, derived={**rec.derived, "gap_ratio": ratio},
+                               derived_stderr={**rec.derived_stderr, "gap_ratio": ratio_err},
+                               derived_units={**rec.derived_units, "gap_ratio": "1"})
 
 
 @dataclass(frozen=True)
@@ -261,6 +339,8 @@ class TemperatureSeriesResult:
         Reduced chi-square of the law fit (weights 1/stderr of :math:`\Delta_{col}`).
     figure
         :math:`\Delta_{col}(T)` with the fitted law.
+    law
+        The record of the law fit (:func:`fit_delta_col_law`, model ``delta_col_temperature``).
     """
 
     table: pd.DataFrame
@@ -271,6 +351,7 @@ class TemperatureSeriesResult:
     ratio: float
     redchi: float
     figure: Figure = field(repr=False)
+    law: FitRecord | None = field(default=None, repr=False, compare=False)
 
 
 def fit_temperature_series(
@@ -331,17 +412,16 @@ def fit_temperature_series(
     if ok.sum() < 3:
         raise DataValidationError(f"temperature series: only {int(ok.sum())} spectra fitted; need at least 3")
     t, d, e = (table[c].to_numpy()[ok] for c in ("temperature_K", "delta_col_meV", "delta_col_meV_stderr"))
-    law = lmfit.Model(bcs_delta_col_law, independent_vars=["temperature"])
-    pars = law.make_params(t_c={"value": 1.1 * float(t.max()), "min": float(t.max()) * 1.0001},
-                           delta0={"value": float(d.max()), "min": 0.0})
-    res = law.fit(d, pars, temperature=t, weights=1.0 / np.maximum(e, 1e-12))
-    tc, d0 = res.params["t_c"], res.params["delta0"]
+    law = fit_delta_col_law(t, d, e)
+    if not law.success:
+        raise FitError(f"temperature series: the BCS-law fit of {t.size} points failed ({law.message})")
+    tc, d0 = law.values["t_c"], law.values["delta_col0"]
     fig = Figure(figsize=(5.0, 3.8))
     ax = fig.add_subplot()
     ax.errorbar(t, d, yerr=e, fmt="o", label="Δ_col (fit per spectrum)")
-    tt = np.linspace(0.0, float(tc.value), 200)
-    ax.plot(tt, bcs_delta_col_law(tt, tc.value, d0.value),
-            label=f"BCS law: T_c = {tc.value:.3f} K, Δ_col(0) = {d0.value:.3f} meV")
+    tt = np.linspace(0.0, float(tc), 200)
+    ax.plot(tt, bcs_delta_col_law(tt, tc, d0),
+            label=f"BCS law: T_c = {tc:.3f} K, Δ_col(0) = {d0:.3f} meV")
     ax.set_xlabel("temperature (K)")
     ax.set_ylabel("Δ_col (meV)")
     ax.set_xlim(left=0)
@@ -350,11 +430,12 @@ def fit_temperature_series(
     fig.tight_layout()
     return TemperatureSeriesResult(
         table=table,
-        t_c=float(tc.value),
-        t_c_stderr=float(tc.stderr) if tc.stderr is not None else math.nan,
-        delta0=float(d0.value),
-        delta0_stderr=float(d0.stderr) if d0.stderr is not None else math.nan,
-        ratio=float(d0.value / (K_B_MEV_PER_K * tc.value)),
-        redchi=float(res.redchi),
+        t_c=float(tc),
+        t_c_stderr=law.stderr["t_c"],
+        delta0=float(d0),
+        delta0_stderr=law.stderr["delta_col0"],
+        ratio=float(d0 / (K_B_MEV_PER_K * tc)),
+        redchi=law.redchi,
         figure=fig,
+        law=law,
     )

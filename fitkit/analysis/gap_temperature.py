@@ -1,10 +1,12 @@
 r"""Gap-versus-temperature analysis and a broadening-degeneracy check for tunnelling fits.
 
-* :func:`fit_gap_temperature` fits a series :math:`\Delta(T_i) \pm \sigma_i` (e.g. from ``nis``
-  fits at several temperatures) with the weak-coupling BCS gap function scaled to a free
-  :math:`\Delta(0)`, :math:`\Delta(T) = \Delta_0\,g(T/T_c)` (:func:`fitkit.physics.bcs.bcs_gap`),
-  giving :math:`\Delta_0` and :math:`T_c` with standard errors and the ratio
-  :math:`\Delta_0/k_BT_c` (1.764 in weak coupling).
+* :func:`fit_bcs_gap_law` fits a series :math:`\Delta(T_i) \pm \sigma_i` (e.g. from ``nis``
+  fits at several temperatures) with the registered model ``bcs_gap_temperature``: the weak-coupling
+  BCS gap function scaled to a free :math:`\Delta(0)`, :math:`\Delta(T) = \Delta_0\,g(T/T_c)`
+  (:func:`fitkit.physics.bcs.bcs_gap`), through :func:`fitkit.fitting.fit_curve`, giving a
+  :class:`~fitkit.fitting.record.FitRecord` with :math:`\Delta_0`, :math:`T_c` and the ratio
+  :math:`\Delta_0/k_BT_c` (1.764 in weak coupling).  :func:`fit_gap_temperature` is the older
+  wrapper returning :class:`GapTemperatureFit`.
 * :func:`broadening_degeneracy_warning` inspects a :class:`~fitkit.fitting.record.FitRecord`
   for the near-degeneracy of temperature, Dynes Gamma and lock-in V_rms (all three broaden the
   coherence peaks) and says which one to fix.
@@ -17,26 +19,37 @@ References
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
-from scipy.optimize import curve_fit
 
+from fitkit.analysis.series_points import clean_series
 from fitkit.constants import K_B_MEV_PER_K
-from fitkit.errors import DataValidationError, FitError
+from fitkit.errors import FitError, FitQualityWarning
+from fitkit.fitting.fit import fit_curve
 from fitkit.fitting.record import FitRecord
-from fitkit.physics.bcs import bcs_gap
+from fitkit.io.sweep import Sweep, SweepMeta
+from fitkit.models.series_laws import BCSGapTemperatureModel
 
-__all__ = ["GapTemperatureFit", "broadening_degeneracy_warning", "fit_gap_temperature"]
+__all__ = [
+    "GapTemperatureFit",
+    "broadening_degeneracy_warning",
+    "fit_bcs_gap_law",
+    "fit_gap_temperature",
+    "gap_ratio",
+]
 
 _BROADENING = ("temperature", "gamma", "v_mod")
 
 
 @dataclass(frozen=True)
 class GapTemperatureFit:
-    """Result of :func:`fit_gap_temperature` (meV, K).
+    """Result of :func:`fit_gap_temperature` (meV, K): the numbers of :func:`fit_bcs_gap_law`'s record.
 
     Attributes
     ----------
@@ -49,9 +62,12 @@ class GapTemperatureFit:
     correlation
         Correlation coefficient of (delta0, t_c).
     redchi
-        Reduced chi-square (1 expected with honest input errors).
+        Reduced chi-square with the given errors (1 expected with honest input errors); exactly 1
+        when no errors were given (the covariance is then scaled by the residual scatter).
     ndata
         Number of points used.
+    record
+        The full :class:`~fitkit.fitting.record.FitRecord` of the fit (model ``bcs_gap_temperature``).
     """
 
     delta0: float
@@ -63,10 +79,110 @@ class GapTemperatureFit:
     correlation: float
     redchi: float
     ndata: int
+    record: FitRecord | None = field(default=None, repr=False, compare=False)
 
 
-def _bcs_model(temperature: np.ndarray, delta0: float, t_c: float) -> np.ndarray:
-    return bcs_gap(temperature, t_c, delta0)
+def gap_ratio(record: FitRecord, gap: str, t_c: str = "t_c") -> tuple[float, float]:
+    r"""Ratio :math:`\Delta/k_BT_c` of two fitted parameters with its error (correlation included).
+
+    Parameters
+    ----------
+    record
+        A record with the gap [meV] and :math:`T_c` [K] among its values.
+    gap, t_c
+        Parameter names.
+
+    Returns
+    -------
+    tuple of float
+        ``(ratio, stderr)`` (dimensionless; stderr NaN when unknown).
+    """
+    d0, tc = record.values[gap], record.values[t_c]
+    s0, s1 = record.stderr.get(gap, math.nan), record.stderr.get(t_c, math.nan)
+    rho = record.correlations.get(gap, {}).get(t_c, 0.0)
+    ratio = d0 / (K_B_MEV_PER_K * tc)
+    g0, g1 = 1.0 / (K_B_MEV_PER_K * tc), -d0 / (K_B_MEV_PER_K * tc**2)
+    var = (g0 * s0) ** 2 + (g1 * s1) ** 2 + 2.0 * g0 * g1 * rho * s0 * s1
+    return float(ratio), float(math.sqrt(max(var, 0.0))) if math.isfinite(var) else math.nan
+
+
+def fit_bcs_gap_law(
+    temperature: ArrayLike,
+    delta: ArrayLike,
+    delta_stderr: ArrayLike | None = None,
+    *,
+    t_c_guess: float | None = None,
+    delta0_guess: float | None = None,
+    sample_id: str = "",
+) -> FitRecord:
+    r"""Fit :math:`\Delta(T) = \Delta_0\,\delta_{BCS}(T/T_c)` (model ``bcs_gap_temperature``) to a gap series.
+
+    Pure: arrays in, a :class:`~fitkit.fitting.record.FitRecord` out, through
+    :func:`fitkit.fitting.fit_curve` (trust-region least squares with the bounds
+    :math:`\Delta_0 \ge 0`, :math:`T_c \ge 10^{-6}` K).
+
+    Parameters
+    ----------
+    temperature
+        Temperatures, K (>= 0).
+    delta
+        Fitted gaps, meV.
+    delta_stderr
+        Standard errors of ``delta``, meV (> 0).  When given they weight the fit as absolute
+        sigmas (covariance not rescaled); otherwise the fit is unweighted and the covariance is
+        scaled by the residual scatter.
+    t_c_guess
+        Starting T_c, K (default: :func:`fitkit.models.series_laws.gap_temperature_start`).
+    delta0_guess
+        Starting Delta_0, meV (default: the largest gap).
+    sample_id
+        Copied into the record.
+
+    Returns
+    -------
+    FitRecord
+        ``model_key = "bcs_gap_temperature"``; values ``delta0`` [meV] and ``t_c`` [K] with stderr,
+        correlations, verdict and warnings of the fitter; ``derived["gap_ratio"]`` =
+        :math:`\Delta_0/k_BT_c` with its error; ``x_column = "temperature_K"``,
+        ``y_column = "delta_meV"``; ``meta["points"]`` = the points fitted
+        (``temperature_K``, ``delta_meV``, ``delta_meV_stderr`` (empty list if unweighted)),
+        ``meta["weighted"]``, ``meta["absolute_sigma"]``.
+
+    Raises
+    ------
+    DataValidationError
+        If lengths differ, fewer than 3 finite points are given, or an error is not positive.
+    FitError
+        If the model is not finite at the start values.
+
+    Notes
+    -----
+    Points with :math:`T \ge T_c` contribute :math:`\Delta = 0`.  The BCS shape with a free
+    :math:`\Delta_0` is the usual strong-coupling approximation.
+    """
+    t, d, s = clean_series("fit_gap_temperature", temperature, delta, delta_stderr,
+                            ("temperature", "delta", "delta_stderr"), "meV")
+    model = BCSGapTemperatureModel()
+    pars = model.guess(d, t)
+    if delta0_guess is not None:
+        pars["delta0"].set(value=float(delta0_guess))
+    if t_c_guess is not None:
+        pars["t_c"].set(value=float(t_c_guess))
+    sweep = Sweep(pd.DataFrame({"temperature_K": t, "delta_meV": d}), SweepMeta(sample_id=sample_id))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FitQualityWarning)
+        rec = fit_curve(sweep, model, pars, x="temperature_K", y="delta_meV",
+                        weights=None if s is None else 1.0 / s, method="least_squares",
+                        fit_kws={"scale_covar": s is None})
+    meta = {**rec.meta, "weighted": s is not None, "absolute_sigma": s is not None,
+            "points": {"temperature_K": t.tolist(), "delta_meV": d.tolist(),
+                       "delta_meV_stderr": s.tolist() if s is not None else []}}
+    if not rec.success or "delta0" not in rec.values:
+        return dataclasses.replace(rec, meta=meta)
+    ratio, ratio_err = gap_ratio(rec, "delta0")
+    return dataclasses.replace(rec, meta=meta, derived={**rec.derived, "gap_ratio": ratio},
+                               derived_stderr={**rec.derived_stderr, "gap_ratio": ratio_err},
+                               derived_units={**rec.derived_units, "gap_ratio": "1"})
 
 
 def fit_gap_temperature(
@@ -79,20 +195,8 @@ def fit_gap_temperature(
 ) -> GapTemperatureFit:
     r"""Fit :math:`\Delta(T) = \Delta_0\,g_{BCS}(T/T_c)` to a gap-versus-temperature series.
 
-    Parameters
-    ----------
-    temperature
-        Temperatures, K (>= 0).
-    delta
-        Fitted gaps, meV.
-    delta_stderr
-        Standard errors of ``delta``, meV (> 0).  When given, they are used as absolute
-        sigmas; otherwise the errors are scaled by the residual scatter.
-    t_c_guess
-        Starting T_c, K (default: 1.1 x the highest temperature with a gap above 10 % of the
-        largest gap, or from the weak-coupling ratio).
-    delta0_guess
-        Starting Delta_0, meV (default: the largest gap).
+    Thin wrapper of :func:`fit_bcs_gap_law` (same parameters) that returns the numbers as a
+    :class:`GapTemperatureFit` (the record is in its ``record`` field) and raises when the fit fails.
 
     Returns
     -------
@@ -105,54 +209,23 @@ def fit_gap_temperature(
         If lengths differ, fewer than 3 finite points are given, or an error is not positive.
     FitError
         If the least-squares fit fails.
-
-    Notes
-    -----
-    Points with :math:`T \ge T_c` contribute :math:`\Delta = 0`.  The BCS shape with a free
-    :math:`\Delta_0` is the usual strong-coupling approximation.
     """
-    t = np.asarray(temperature, dtype=float).ravel()
-    d = np.asarray(delta, dtype=float).ravel()
-    if t.shape != d.shape:
-        raise DataValidationError(
-            f"fit_gap_temperature: temperature has {t.size} values but delta has {d.size}; "
-            "expected equal lengths"
-        )
-    s = None if delta_stderr is None else np.asarray(delta_stderr, dtype=float).ravel()
-    ok = np.isfinite(t) & np.isfinite(d)
-    if s is not None:
-        if s.shape != d.shape:
-            raise DataValidationError(
-                f"fit_gap_temperature: delta_stderr has {s.size} values, expected {d.size}"
-            )
-        ok &= np.isfinite(s)
-        if np.any(s[ok] <= 0):
-            raise DataValidationError("fit_gap_temperature: every delta_stderr must be > 0 meV")
-    t, d = t[ok], d[ok]
-    s = s[ok] if s is not None else None
-    if t.size < 3:
-        raise DataValidationError(f"fit_gap_temperature: need >= 3 finite points, got {t.size}")
-    d0 = float(delta0_guess) if delta0_guess is not None else float(np.max(d))
-    if t_c_guess is not None:
-        tc0 = float(t_c_guess)
-    else:
-        gapped = t[d > 0.1 * np.max(d)]
-        tc0 = max(1.1 * float(np.max(gapped)) if gapped.size else 0.0, d0 / (1.764 * K_B_MEV_PER_K))
-    try:
-        popt, pcov = curve_fit(_bcs_model, t, d, p0=[d0, tc0], sigma=s, absolute_sigma=s is not None,
-                               bounds=([0.0, 1e-6], [np.inf, np.inf]))
-    except (RuntimeError, ValueError) as exc:
-        raise FitError(f"fit_gap_temperature: BCS fit of {t.size} points did not converge ({exc})") from exc
-    resid = (d - _bcs_model(t, *popt)) / (s if s is not None else 1.0)
-    dof = max(t.size - 2, 1)
-    redchi = float(np.sum(resid**2) / dof) if s is not None else 1.0
-    err = np.sqrt(np.clip(np.diag(pcov), 0.0, None))
-    corr = float(pcov[0, 1] / (err[0] * err[1])) if err[0] > 0 and err[1] > 0 else math.nan
-    ratio = popt[0] / (K_B_MEV_PER_K * popt[1])
-    grad = np.array([1.0 / (K_B_MEV_PER_K * popt[1]), -popt[0] / (K_B_MEV_PER_K * popt[1] ** 2)])
-    ratio_err = float(np.sqrt(max(grad @ pcov @ grad, 0.0)))
-    return GapTemperatureFit(float(popt[0]), float(err[0]), float(popt[1]), float(err[1]),
-                             float(ratio), ratio_err, corr, redchi, int(t.size))
+    rec = fit_bcs_gap_law(temperature, delta, delta_stderr, t_c_guess=t_c_guess, delta0_guess=delta0_guess)
+    if not rec.success:
+        raise FitError(f"fit_gap_temperature: BCS fit of {rec.ndata} points did not converge ({rec.message})")
+    weighted = bool(rec.meta.get("weighted"))
+    return GapTemperatureFit(
+        delta0=rec.values["delta0"],
+        delta0_stderr=rec.stderr["delta0"],
+        t_c=rec.values["t_c"],
+        t_c_stderr=rec.stderr["t_c"],
+        ratio=rec.derived["gap_ratio"],
+        ratio_stderr=rec.derived_stderr["gap_ratio"],
+        correlation=rec.correlations.get("delta0", {}).get("t_c", math.nan),
+        redchi=rec.redchi if weighted else 1.0,
+        ndata=rec.ndata,
+        record=rec,
+    )
 
 
 def _root(name: str) -> str:
