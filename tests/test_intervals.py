@@ -308,13 +308,13 @@ WEAK_WIRES = {  # the stays-resistive wires of sample_data/rt_wires (truth.json)
 @pytest.mark.slow
 def test_weak_wire_profile_coverage() -> None:
     """phase_slip_gz, g_xi = 0.6 / 1.2 / 2.5, the generator's design (200 points, 0.05-0.6 K, 1.5 %
-    multiplicative noise, relative weights): over 90 seeded curves the 68 % profile intervals (scale =
+    multiplicative noise, relative weights): over 50 seeds x 3 wires the 68 % profile intervals (scale =
     reduced chi-square) of g_xi and T_c contain the truth in 0.55-0.80 of cases."""
     model = get_model("phase_slip_gz")()
     t = np.linspace(0.05, 0.6, 200)
     hits: dict[str, dict[str, list[bool]]] = {m: {"g_xi": [], "t_c": []} for m in ("profile", "linear")}
     t0 = time.perf_counter()
-    n_seeds = 30
+    n_seeds = 50
     for seed in range(n_seeds):
         for g, tc, rn in WEAK_WIRES.values():
             rng = np.random.default_rng(1000 + seed)

@@ -72,7 +72,9 @@ _BETTER_MIN = 0.01
 """A profile point with Δχ²/scale below -_BETTER_MIN counts as a better minimum (restart)."""
 _MAX_RESTARTS = 3
 _FTOL = 1e-8
-_XTOL = 1e-8
+"""Relative tolerance (chi-square and parameters) of the profile refits."""
+_BOOT_TOL = 1e-5
+"""Looser tolerance of the bootstrap refits (a replicate needs to be right to a small fraction of σ)."""
 
 
 @dataclass(frozen=True)
@@ -262,7 +264,8 @@ class _Problem:
 
     # -- refits --
     def refit(self, start: np.ndarray, fixed: int | None = None, fixed_value: float = math.nan,
-              data: np.ndarray | None = None, max_nfev: int = 200) -> tuple[np.ndarray, float]:
+              data: np.ndarray | None = None, max_nfev: int = 200,
+              tol: float = _FTOL) -> tuple[np.ndarray, float]:
         """Minimise χ² over the free parameters (all but index ``fixed``) from ``start``.
 
         Returns the full free-parameter vector and its χ² (``inf`` when the model is not finite).
@@ -290,7 +293,7 @@ class _Problem:
 
         u0 = _to_internal(vals[idx], lo, hi)
         with np.errstate(all="ignore"):
-            out = leastsq(fun, u0, full_output=True, maxfev=max_nfev, ftol=_FTOL, xtol=_XTOL)
+            out = leastsq(fun, u0, full_output=True, maxfev=max_nfev, ftol=tol, xtol=tol)
         vals[idx] = _from_internal(np.asarray(out[0], dtype=float), lo, hi, kinds)
         return vals, self.chisqr(vals, d)
 
@@ -622,7 +625,7 @@ def bootstrap_intervals(result: lmfit.model.ModelResult, names: Iterable[str] | 
     for b in range(n_boot):
         y = prob.data.astype(float).copy()
         y[pos] = f[pos] + r[_block_indices(n, block, rng)] / w[pos]
-        vals, c = prob.refit(best, data=y, max_nfev=max_nfev)
+        vals, c = prob.refit(best, data=y, max_nfev=max_nfev, tol=_BOOT_TOL)
         if math.isfinite(c):
             reps[b] = vals
     good = np.all(np.isfinite(reps), axis=1)
