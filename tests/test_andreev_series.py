@@ -53,6 +53,14 @@ def test_temperature_series_gives_tc(ino):
     assert abs(res.delta0 - law["delta0_meV"]) < 5 * res.delta0_stderr + 1e-3
     assert len(res.table) == len(sweeps)
     assert isinstance(res.figure, Figure)
+    # the law is fitted by the one fitter: its record carries units, the correlation-aware ratio and a verdict
+    rec = res.law
+    assert rec is not None and rec.model_key == "delta_col_temperature"
+    assert (rec.values["t_c"], rec.values["delta_col0"]) == (res.t_c, res.delta0)
+    assert rec.units == {"t_c": "K", "delta_col0": "meV"} and rec.verdict in ("ok", "suspect")
+    tab = res.table
+    used = tab["success"].to_numpy(dtype=bool) & np.isfinite(tab["delta_col_meV_stderr"].to_numpy())
+    assert rec.ndata == int(used.sum()) >= 3
 
 
 def test_series_input_errors(ino):
