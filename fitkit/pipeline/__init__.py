@@ -2,7 +2,7 @@
 
 Public API
 ----------
-run(config, outdir, *, resume=False, workers=None, scheduler=None, fail_fast=False, progress=True)
+``run(config, outdir, *, resume=False, workers=None, scheduler=None, fail_fast=False, progress=True)``
     Run every job; returns a :class:`RunSummary` (``n_ok``, ``n_failed``, ``outdir``, ``failures``).
 plan(config, outdir=None)
     The item tasks a run would compute (for dry runs and tests).
