@@ -209,10 +209,11 @@ def fit_cmd(file: Path, model_key: str, fmt: str | None, options: tuple[str, ...
         n_failed += not record.success
         click.echo(f"{record.sample_id or file.name}: model {record.model_key}: "
                    f"{'ok' if record.success else 'FAILED'}, reduced chi^2 = {record.redchi:.4g}")
+        row: Any  # pandas-stubs types itertuples() fields as a union of every scalar type
         for row in parameter_table(record, display_units or None).itertuples(index=False):
             val = format_value_error(row.value, row.stderr, row.unit)
-            fixed = not row.vary and row.kind == "parameter" and row.stderr != row.stderr  # NaN: fixed
-            click.echo(f"  {row.name:<16} {val}{'  (fixed)' if fixed else ''}")
+            is_fixed = not row.vary and row.kind == "parameter" and row.stderr != row.stderr  # NaN: fixed
+            click.echo(f"  {row.name:<16} {val}{'  (fixed)' if is_fixed else ''}")
         for w in record.warnings:
             click.echo(f"  warning: {w}")
         click.echo(f"  report: {folder}")
