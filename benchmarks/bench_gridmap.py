@@ -9,8 +9,9 @@ fitkit's ``nis`` model function (Delta 0.25-0.45 meV smooth map, Gamma 0.015 meV
 V_rms = 20 uV, 2 % Gaussian noise).  Every measurement runs in a fresh subprocess so that
 ``ru_maxrss`` is that run's peak resident memory:
 
-* time: :func:`fitkit.analysis.gridmap.fit_grid` (warm starts, 256-pixel blocks, fast fixed-T
-  evaluator), median of ``--repeats`` runs, reported as spectra per second;
+* time: :func:`fitkit.analysis.gridmap.fit_grid` (warm starts, 256-pixel blocks, the registered
+  ``nis`` model with the physics layer's cached kernels, one record and verdict per pixel), median
+  of ``--repeats`` runs, reported as spectra per second;
 * memory: one extra run per worker count under :mod:`tracemalloc` (peak of Python allocations in
   the parent) plus ``resource.getrusage`` maxrss of the parent and of the worker processes;
 * naive reference, same run: a cold-started ``lmfit.Model.fit`` of the model function

@@ -1,4 +1,5 @@
-"""Grid maps: fast nis evaluator, per-pixel map fits, aborted grids, warm starts and the ``map`` job."""
+"""Grid maps: the pixel model is the registered model, per-pixel records come from the one record path,
+map fits, aborted grids, warm starts and the ``map`` job."""
 
 from __future__ import annotations
 
@@ -8,16 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fitkit.analysis.gridmap import (
-    NISGridEvaluator,
-    fit_block,
-    fit_grid,
-    map_summary,
-    read_maps,
-    save_maps,
-)
+from fitkit.analysis.gridmap import fit_block, fit_grid, map_summary
+from fitkit.fitting.grid import PixelModel, pixel_records
 from fitkit.io.nanonis_3ds import open_grid, read_grid_header
+from fitkit.models import get_model
 from fitkit.models.tunneling import nis_model_conductance
+from fitkit.report.maps import read_maps, save_maps
 
 GRID = Path(__file__).resolve().parents[1] / "sample_data" / "grid_3ds"
 FIXED = {"temperature": {"value": 0.3, "vary": False}, "v_mod": {"value": 0.02, "vary": False}}
@@ -45,17 +42,67 @@ def _truncated(tmp_path: Path, pixels: float) -> Path:
     return dst
 
 
-def test_fast_evaluator_matches_model_function(rng):
+def test_pixel_model_equals_registered_nis_model(rng):
+    """The map fitter evaluates the registered ``nis`` model itself (no second N-I-S implementation)."""
+    model = get_model("nis")()
     bias = np.linspace(-1.5e-3, 1.5e-3, 201)
-    for temperature, v_mod in ((0.3, 0.02), (0.1, 0.0), (0.5, 0.05)):
-        ev = NISGridEvaluator(bias, temperature, v_mod)
-        for _ in range(5):
-            d, g = rng.uniform(0.15, 0.5), rng.uniform(0.005, 0.05)
-            off, gn = rng.uniform(-0.02, 0.02), rng.uniform(0.5, 2.0)
-            ref = nis_model_conductance(bias, d, g, temperature, gn, off, v_mod, 0.0)
-            np.testing.assert_allclose(ev(d, g, gn, off), ref, rtol=2e-4)
-    # no gap: flat conductance G_N (analytic)
-    np.testing.assert_allclose(NISGridEvaluator(bias, 0.3, 0.02)(0.0, 0.01, 2.5), 2.5, rtol=1e-9)
+    pixel = PixelModel(model, bias)
+    for _ in range(12):
+        pars = model.make_params()
+        for name, val in (("delta", rng.uniform(0.05, 0.6)), ("gamma", rng.uniform(1e-4, 0.08)),
+                          ("temperature", rng.uniform(0.05, 1.5)), ("g_n", rng.uniform(0.2, 3.0)),
+                          ("bias_offset", rng.uniform(-0.05, 0.05)), ("v_mod", rng.uniform(0.0, 0.06)),
+                          ("bg_slope", rng.uniform(-0.05, 0.05))):
+            pars[name].set(value=val)
+        ref = model.eval(pars, bias=bias)
+        np.testing.assert_allclose(pixel(pars), ref, rtol=1e-10, atol=0.0)
+        # twice: the second call is served by the physics layer's caches and must not differ
+        np.testing.assert_allclose(pixel(pars), ref, rtol=1e-10, atol=0.0)
+    # no gap: flat conductance G_N (analytic), whatever the smearing
+    flat = model.make_params(delta=0.0, gamma=0.01, temperature=0.3, g_n=2.5, v_mod=0.02)
+    np.testing.assert_allclose(pixel(flat), 2.5, rtol=1e-9)
+
+
+def test_cached_kernels_do_not_change_the_physics(rng):
+    """A cached N-I-S evaluation equals one computed with empty caches (independent of call history)."""
+    from fitkit.physics import thermal, tunneling
+
+    v = np.linspace(-1.2, 1.2, 97)
+    args = [(rng.uniform(0.1, 0.5), rng.uniform(0.001, 0.05), rng.uniform(0.05, 1.0), rng.uniform(0, 0.05))
+            for _ in range(6)]
+    warm = [tunneling.nis_conductance(v, *a) for a in args + args]
+    tunneling._nis_on_grid.cache_clear()
+    thermal.smearing_kernel.cache_clear()
+    thermal._kernel_spectrum.cache_clear()
+    for a, w in zip(args, warm[len(args):], strict=True):
+        cold = tunneling.nis_conductance(v, *a)
+        np.testing.assert_array_equal(cold, w)
+        cold[:] = 0.0  # callers may write into the result; the cache keeps its own copy
+    np.testing.assert_array_equal(tunneling.nis_conductance(v, *args[0]), warm[0])
+
+
+def test_pixel_record_has_the_verdict_of_the_same_curve_fit():
+    """A pixel's record is built by record_from_result: same verdict, at_bound and values as fit_curve."""
+    import pandas as pd
+
+    from fitkit.fitting import fit_curve
+    from fitkit.io.sweep import Sweep, SweepMeta
+
+    ds = open_grid(GRID / "sc_grid.3ds")
+    x = ds["bias_V"].values
+    y = np.asarray(ds["li_demod_1_x_A"].values[2, 5], dtype=float)
+    y = y / np.median(np.r_[y[:30], y[-30:]])  # a normalised spectrum, g_n ~ 1
+    blk = fit_block(x, y[None, :], params=FIXED, warm_start=False, y_unit="norm")
+    (rec,) = pixel_records(blk, [2], [5], model_key="nis", sample_id="g", source_path="g.3ds",
+                           y_column="dIdV_norm")
+    sweep = Sweep(pd.DataFrame({"bias_V": x, "dIdV_norm": y}), SweepMeta(sample_id="g"))
+    ref = fit_curve(sweep, "nis", FIXED, uncertainty="linear")
+    assert rec.verdict == ref.verdict and rec.at_bound == ref.at_bound
+    assert set(rec.quality) >= {"noise_sigma", "chi2_noise", "lag1", "durbin_watson"}
+    for name in ("delta", "gamma", "g_n", "bias_offset"):
+        assert abs(rec.values[name] - ref.values[name]) < 0.05 * ref.stderr[name]
+        assert rec.stderr[name] == pytest.approx(ref.stderr[name], rel=0.02)
+    assert rec.sample_id == "g[2,5]" and rec.meta["iy"] == 2 and rec.meta["significant"]
 
 
 def test_map_recovers_true_gap(maps, truth):
@@ -103,8 +150,11 @@ def test_bad_pixels_never_stop_a_block():
     rows = np.vstack([good, np.full(101, np.nan), np.zeros(101), np.full(101, np.inf), good])
     fit = fit_block(x, rows, params=FIXED)
     assert fit.start[1] == 0 and not fit.success[1] and "no finite data" in fit.message[1]
-    assert not fit.success[2] and not fit.success[3]
-    assert fit.success[0] and fit.success[4]
+    # a flat zero spectrum converges (the one success rule of fitkit.fitting: converged, finite) but
+    # its record says why it is no result: g_n at its bound, undetermined errors -> not usable
+    assert fit.records[2].verdict != "ok" and not fit.significant[2] and "bound" in fit.message[2]
+    assert not fit.success[3] and fit.verdict[3] == 2
+    assert fit.success[0] and fit.success[4] and fit.significant[0] and fit.significant[4]
     assert fit.values[4, fit.names.index("delta")] == pytest.approx(0.3, abs=1e-3)
 
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["dynes_dos", "dynes_dos_antiderivative", "dynes_dos_cell_average"]
+__all__ = ["dynes_dos", "dynes_dos_antiderivative", "dynes_dos_cell_average",
+           "dynes_dos_cell_average_symmetric"]
 
 
 def _w_and_root(
@@ -200,10 +201,21 @@ def dynes_dos_cell_average(
     n = e.size
     if (e.ndim == 1 and n >= 3 and n % 2 == 1 and abs(e[0] + e[-1]) <= 1e-9 * h
             and np.allclose(np.diff(e), h, rtol=1e-9, atol=0.0)):
-        # Symmetric uniform grid (choose_grid): H is odd, so evaluate it once per positive cell edge.
-        h_pos = dynes_dos_antiderivative(e[n // 2:] + 0.5 * h, delta, gamma)
-        h_edges = np.concatenate([-h_pos[::-1], h_pos])
-        return np.clip(1.0 + np.diff(h_edges) / h, 0.0, None)
+        return dynes_dos_cell_average_symmetric(n // 2, h, delta, gamma, edges=e[n // 2:] + 0.5 * h)
     upper = dynes_dos_antiderivative(e + 0.5 * h, delta, gamma)
     lower = dynes_dos_antiderivative(e - 0.5 * h, delta, gamma)
     return np.clip(1.0 + (upper - lower) / h, 0.0, None)
+
+
+def dynes_dos_cell_average_symmetric(n: int, step: float, delta: float, gamma: float, *,
+                                     edges: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
+    r""":func:`dynes_dos_cell_average` on the symmetric grid ``step * arange(-n, n + 1)`` (no grid checks).
+
+    :math:`H` is odd, so it is evaluated once per positive cell edge :math:`(j + 1/2)h`,
+    ``j = 0..n`` (``edges`` may pass those energies, meV, when the caller has them).
+    """
+    h = float(step)
+    pos = (np.arange(n + 1, dtype=float) + 0.5) * h if edges is None else edges
+    h_pos = dynes_dos_antiderivative(pos, delta, gamma)
+    h_edges = np.concatenate([-h_pos[::-1], h_pos])
+    return np.maximum(1.0 + np.diff(h_edges) / h, 0.0)

@@ -39,11 +39,14 @@ References
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Iterable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import signal, special
+from scipy import fft as sfft
+from scipy import special
 
 from fitkit.constants import K_B_MEV_PER_K
 
@@ -54,11 +57,15 @@ __all__ = [
     "choose_grid",
     "fermi",
     "fermi_cell_average_kernel",
+    "grid_size",
     "interp_on_grid",
     "lockin_cell_average_kernel",
     "lockin_kernel",
     "minus_dfermi",
+    "interp_uniform",
     "smear",
+    "smear_uniform",
+    "smearing_kernel",
 ]
 
 DEFAULT_POINTS_PER_WIDTH: float = 8.0
@@ -306,30 +313,88 @@ def choose_grid(
     width and the result is the exact spectrum blurred by about one cell (cell averages keep
     integrals exact; only the resolution is lost).
     """
-    e = float(e_max)
-    if not (np.isfinite(e) and e > 0):
-        raise ValueError(f"choose_grid: e_max must be a positive finite energy in meV, got {e_max!r}")
-    w = np.asarray([float(x) for x in widths], dtype=float)
-    w = w[np.isfinite(w) & (w > 0)]
-    step = e / _MIN_HALF_POINTS
-    if w.size:
-        step = min(step, float(w.min()) / float(points_per_width))
-    half_cap = max((int(max_points) - 1) // 2, 1)
-    step = max(step, e / half_cap)
-    n = int(np.ceil(e / step - 1e-9))
-    n = min(n, half_cap)
+    n, step = grid_size(e_max, widths=widths, points_per_width=points_per_width, max_points=max_points)
     return step * np.arange(-n, n + 1, dtype=float), step
 
 
-def _convolve_same_edge(values: NDArray[np.float64], kernel: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``sum_j kernel[j] * values[i - j + m]`` with values extended by their edge values."""
+def grid_size(
+    e_max: float,
+    *,
+    widths: Iterable[float],
+    points_per_width: float = DEFAULT_POINTS_PER_WIDTH,
+    max_points: int = DEFAULT_MAX_POINTS,
+) -> tuple[int, float]:
+    """Half-size ``n`` and step of the grid :func:`choose_grid` returns (``step * arange(-n, n + 1)``),
+    without building it (same arguments and rule; ValueError for a bad ``e_max``)."""
+    e = float(e_max)
+    if not (math.isfinite(e) and e > 0):
+        raise ValueError(f"choose_grid: e_max must be a positive finite energy in meV, got {e_max!r}")
+    w = [float(x) for x in widths]
+    w = [x for x in w if math.isfinite(x) and x > 0]
+    step = e / _MIN_HALF_POINTS
+    if w:
+        step = min(step, min(w) / float(points_per_width))
+    half_cap = max((int(max_points) - 1) // 2, 1)
+    step = max(step, e / half_cap)
+    n = int(math.ceil(e / step - 1e-9))
+    return min(n, half_cap), step
+
+
+@functools.lru_cache(maxsize=64)
+def smearing_kernel(step: float, temperature: float, v_mod_rms: float) -> tuple[NDArray[np.float64], int]:
+    r"""Combined cell-averaged thermal and lock-in kernel on a grid of spacing ``step`` (cached).
+
+    Parameters
+    ----------
+    step
+        Grid spacing h, meV, > 0.
+    temperature
+        Temperature, K, >= 0.
+    v_mod_rms
+        Lock-in modulation, rms, mV, >= 0.
+
+    Returns
+    -------
+    kernel : numpy.ndarray
+        ``h^2 (k_T * k_L)`` (dimensionless weights summing to 1), odd length, **read-only**:
+        the array is shared by every caller with the same arguments.
+    boxes : int
+        Number of resolved cell-averaged kernels (0-2), for the sharpening of :func:`smear`.
+
+    Notes
+    -----
+    The kernels depend only on (h, T, V_rms), which are fixed during most fits, so they are
+    built once per process (LRU cache of 64 entries) instead of once per model evaluation.
+    """
+    h = float(step)
+    k_t = fermi_cell_average_kernel(h, float(temperature))
+    k_l = lockin_cell_average_kernel(h, float(v_mod_rms))
+    kernel = np.convolve(k_t, k_l) * h * h
+    kernel.setflags(write=False)
+    return kernel, int(k_t.size > 1) + int(k_l.size > 1)
+
+
+@functools.lru_cache(maxsize=64)
+def _kernel_spectrum(step: float, temperature: float, v_mod_rms: float, size: int) -> NDArray[np.complex128]:
+    """Real FFT of :func:`smearing_kernel` zero-padded to ``size`` (cached, read-only)."""
+    spec = sfft.rfft(smearing_kernel(step, temperature, v_mod_rms)[0], size)
+    spec.setflags(write=False)
+    return spec
+
+
+def _smear_edge(values: NDArray[np.float64], step: float, temperature: float,
+                v_mod_rms: float) -> NDArray[np.float64]:
+    """``sum_j kernel[j] values[i - j + m]`` (values extended by their edge values), one real FFT pair;
+    the kernel and its FFT come from the caches."""
+    kernel = smearing_kernel(step, temperature, v_mod_rms)[0]
     m = (kernel.size - 1) // 2
     if m == 0:
         return values * kernel[0]
-    padded = np.pad(values, m, mode="edge")
-    if kernel.size * 8 < padded.size:
-        return signal.oaconvolve(padded, kernel, mode="valid")
-    return signal.fftconvolve(padded, kernel, mode="valid")
+    n = values.size
+    padded = np.concatenate([np.full(m, values[0]), values, np.full(m, values[-1])])
+    size = sfft.next_fast_len(n + 4 * m, real=True)  # full linear convolution, no wrap-around
+    full = sfft.irfft(sfft.rfft(padded, size) * _kernel_spectrum(step, temperature, v_mod_rms, size), size)
+    return full[2 * m: 2 * m + n]
 
 
 def smear(
@@ -380,9 +445,10 @@ def smear(
     Notes
     -----
     Both kernels are even, so correlation and convolution coincide.  The two cell-averaged
-    kernels are first convolved with each other (short arrays), then applied once with FFT
-    overlap-add (``scipy.signal.oaconvolve``).  Values outside the grid are taken equal to the
-    nearest edge value (constant extension); this is exact for spectra that have reached their
+    kernels are first convolved with each other (short arrays), then applied once by FFT; the
+    kernel and its FFT are cached per (step, T, V_rms) (:func:`smearing_kernel`), so a fit that
+    varies only the spectrum pays one FFT pair per evaluation.  Values outside the grid are taken
+    equal to the nearest edge value (constant extension); this is exact for spectra that have reached their
     normal-state value 1 at the edges, so make ``e_max`` large enough.
 
     Sharpening.  Averaging over a cell is a convolution with a box of variance :math:`h^2/12`;
@@ -400,15 +466,23 @@ def smear(
         raise ValueError(
             f"smear: temperature ({temperature!r} K) and v_mod_rms ({v_mod_rms!r} mV) must be >= 0"
         )
-    step = _grid_step(grid)
-    k_t = fermi_cell_average_kernel(step, temperature)
-    k_l = lockin_cell_average_kernel(step, v_mod_rms)
-    kernel = np.convolve(k_t, k_l) * step * step
-    out = _convolve_same_edge(vals, kernel)
-    boxes = int(cell_averages) + int(k_t.size > 1) + int(k_l.size > 1)
-    if sharpen and boxes:
-        padded = np.pad(out, 1, mode="edge")
-        out = out - (boxes / 24.0) * (padded[2:] - 2.0 * out + padded[:-2])
+    return smear_uniform(_grid_step(grid), vals, float(temperature), float(v_mod_rms),
+                         cell_averages=cell_averages, sharpen=sharpen)
+
+
+def smear_uniform(step: float, values: NDArray[np.float64], temperature: float, v_mod_rms: float = 0.0,
+                  *, cell_averages: bool = True, sharpen: bool = True) -> NDArray[np.float64]:
+    """:func:`smear` on a grid known to be uniform with spacing ``step`` (no checks; for callers that
+    built the grid themselves, e.g. :func:`fitkit.physics.tunneling.nis_conductance`)."""
+    out = _smear_edge(values, step, temperature, v_mod_rms)
+    boxes = int(cell_averages) + smearing_kernel(step, temperature, v_mod_rms)[1]
+    if sharpen and boxes and out.size > 1:
+        # second difference with edge-value extension (the edge terms reduce to one difference)
+        d2 = np.empty_like(out)
+        d2[1:-1] = out[2:] - 2.0 * out[1:-1] + out[:-2]
+        d2[0] = out[1] - out[0]
+        d2[-1] = out[-2] - out[-1]
+        out = out - (boxes / 24.0) * d2
     return out
 
 
@@ -456,13 +530,17 @@ def interp_on_grid(
     vals = np.asarray(values, dtype=float)
     if vals.shape != grid.shape:
         raise ValueError(f"interp_on_grid: values shape {vals.shape} != grid shape {grid.shape}")
-    step = _grid_step(grid)
+    return interp_uniform(float(grid[0]), _grid_step(grid), vals, energies)
+
+
+def interp_uniform(start: float, step: float, values: NDArray[np.float64],
+                   energies: ArrayLike) -> NDArray[np.float64]:
+    """:func:`interp_on_grid` on the uniform grid ``start + step * arange(len(values))`` (no checks)."""
     e = np.asarray(energies, dtype=float)
-    s = np.clip((e - grid[0]) / step, 0.0, grid.size - 1.0)
-    i = np.clip(np.floor(s).astype(np.intp), 1, grid.size - 3)
+    s = np.minimum(np.maximum((e - start) / step, 0.0), values.size - 1.0)
+    i = np.minimum(np.maximum(s.astype(np.intp), 1), values.size - 3)  # floor (s >= 0), clipped
     t = s - i
-    y0, y1, y2, y3 = vals[i - 1], vals[i], vals[i + 1], vals[i + 2]
+    y0, y1, y2, y3 = values.take(i - 1), values.take(i), values.take(i + 1), values.take(i + 2)
     tm1, tm2, tp1 = t - 1.0, t - 2.0, t + 1.0
-    out = (-y0 * t * tm1 * tm2 / 6.0 + y1 * tp1 * tm1 * tm2 / 2.0
-           - y2 * tp1 * t * tm2 / 2.0 + y3 * tp1 * t * tm1 / 6.0)
-    return out
+    return (-y0 * t * tm1 * tm2 / 6.0 + y1 * tp1 * tm1 * tm2 / 2.0
+            - y2 * tp1 * t * tm2 / 2.0 + y3 * tp1 * t * tm1 / 6.0)

@@ -27,18 +27,24 @@ References
 
 from __future__ import annotations
 
+import functools
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import fft as sfft
 
 from fitkit.constants import K_B_MEV_PER_K
-from fitkit.physics.dos import dynes_dos_cell_average
+from fitkit.physics.dos import dynes_dos_cell_average, dynes_dos_cell_average_symmetric
 from fitkit.physics.thermal import (
     THERMAL_CUTOFF,
     choose_grid,
     fermi,
+    grid_size,
     interp_on_grid,
+    interp_uniform,
     smear,
+    smear_uniform,
 )
 
 __all__ = [
@@ -57,6 +63,7 @@ SINGULAR_POINTS_PER_WIDTH: float = 128.0
 """Cells per smoothing width (k_B T or V_rms) when Gamma is too small to be resolved."""
 
 _RESOLVED_POINTS_PER_WIDTH: float = 5.0
+_LADDER: float = 8.0  # rungs per octave of the resolved-regime step (see tunneling_grid)
 
 SIS_POINTS_PER_WIDTH: float = 20.0
 """Cells per (Gamma + Gamma_T) for S-I-S: where the two DOS peaks coincide (sum and difference gap)
@@ -95,18 +102,35 @@ def tunneling_grid(
     Notes
     -----
     Resolved regime (smallest Gamma >= 1/12 of the largest smoothing width
-    :math:`w_s = \max(k_BT, V_{rms})`, or no smoothing): step = min(Gamma, k_BT, V_rms)/5; the
-    sharpened cell-averaged scheme is then accurate to ~5e-6 (measured).  Singular regime (Gamma << w_s,
+    :math:`w_s = \max(k_BT, V_{rms})`, or no smoothing): step <= min(Gamma, k_BT, V_rms)/5; the
+    sharpened cell-averaged scheme is then accurate to ~5e-6 (measured).  With smoothing, the
+    narrowest width is first rounded down to :math:`w_s 2^{-k/8}` (at most 9 % finer), so that the
+    step, and the cached smearing kernel of :func:`~fitkit.physics.thermal.smear`, do not change
+    while a fit varies Gamma by a few per cent.  Singular regime (Gamma << w_s,
     including Gamma = 0): the DOS edge is an unresolved integrable singularity and the error
     falls only as :math:`h^{1.5}`, so step = w_s/128 (relative error <~ 5e-5).  Both are capped at
     2**17 points by :func:`~fitkit.physics.thermal.choose_grid`.
     """
-    kt = K_B_MEV_PER_K * float(temperature)
-    smooth = max(kt, float(v_mod_rms))
-    gmin = min(float(g) for g in gammas) if gammas else 0.0
+    n, step = _tunneling_grid_size(e_max, tuple(float(g) for g in gammas), float(temperature),
+                                   float(v_mod_rms))
+    return step * np.arange(-n, n + 1, dtype=float), step
+
+
+def _tunneling_grid_size(e_max: float, gammas: tuple[float, ...], temperature: float,
+                         v_mod_rms: float) -> tuple[int, float]:
+    """``(n, step)`` of :func:`tunneling_grid` (grid ``step * arange(-n, n + 1)``), without building it."""
+    kt = K_B_MEV_PER_K * temperature
+    smooth = max(kt, v_mod_rms)
+    gmin = min(gammas) if gammas else 0.0
     if smooth > 0 and gmin < smooth / 12.0:
-        return choose_grid(e_max, widths=(smooth,), points_per_width=SINGULAR_POINTS_PER_WIDTH)
-    return choose_grid(e_max, widths=(*gammas, kt, v_mod_rms), points_per_width=_RESOLVED_POINTS_PER_WIDTH)
+        return grid_size(e_max, widths=(smooth,), points_per_width=SINGULAR_POINTS_PER_WIDTH)
+    widths = [w for w in (*gammas, kt, v_mod_rms) if math.isfinite(w) and w > 0]
+    if smooth > 0 and widths:
+        # snap the narrowest width down to the ladder smooth * 2**(-k/8): the step (and with it the
+        # cached smearing kernel) stays the same while a fit varies Gamma by less than ~9 %
+        k = math.ceil(_LADDER * math.log2(smooth / min(widths)) - 1e-9)
+        widths = [smooth * 2.0 ** (-k / _LADDER)]
+    return grid_size(e_max, widths=widths, points_per_width=_RESOLVED_POINTS_PER_WIDTH)
 
 
 def nis_conductance(
@@ -166,11 +190,24 @@ def nis_conductance(
     reach = THERMAL_CUTOFF * kt + np.sqrt(2.0) * float(v_mod_rms)
     vmax = float(np.max(np.abs(v))) if v.size else 0.0
     e_max = 1.01 * (vmax + reach) + 0.05 * max(float(delta), float(gamma), 1e-3)
-    grid, step = tunneling_grid(e_max, (float(gamma),), temperature, v_mod_rms)
-    dos = dynes_dos_cell_average(grid, step, delta, gamma)
-    sharpen = max(float(gamma), kt, float(v_mod_rms)) >= 4.0 * step
-    g = smear(grid, dos, temperature, v_mod_rms, cell_averages=True, sharpen=sharpen)
-    return interp_on_grid(grid, g, v)
+    n, step = _tunneling_grid_size(e_max, (float(gamma),), float(temperature), float(v_mod_rms))
+    g = _nis_on_grid(n, step, float(delta), float(gamma), float(temperature), float(v_mod_rms))
+    return interp_uniform(-n * step, step, g, v)
+
+
+@functools.lru_cache(maxsize=8)
+def _nis_on_grid(n: int, step: float, delta: float, gamma: float, temperature: float,
+                 v_mod_rms: float) -> NDArray[np.float64]:
+    """Smeared N-I-S conductance on the grid ``step * arange(-n, n + 1)`` (read-only; cached).
+
+    A fit's finite-difference Jacobian varies G_N, V_0 and the background at the same
+    (Delta, Gamma, T, V_rms) and usually the same grid; those evaluations then only interpolate.
+    """
+    dos = dynes_dos_cell_average_symmetric(n, step, delta, gamma)
+    sharpen = max(gamma, K_B_MEV_PER_K * temperature, v_mod_rms) >= 4.0 * step
+    g = smear_uniform(step, dos, temperature, v_mod_rms, cell_averages=True, sharpen=sharpen)
+    g.setflags(write=False)
+    return g
 
 
 def sis_current_from_dos(
