@@ -259,6 +259,7 @@ def fit_delta_col_law(
     t_c_guess: float | None = None,
     delta_col0_guess: float | None = None,
     sample_id: str = "",
+    uncertainty: str = "auto",
 ) -> FitRecord:
     r"""Fit :math:`\Delta_{col}(T) = \Delta_{col}(0)\,\delta_{BCS}(T/T_c)` (model ``delta_col_temperature``).
 
@@ -280,6 +281,9 @@ def fit_delta_col_law(
         Start values (default: 1.1 x the highest temperature; the largest gap).
     sample_id
         Copied into the record.
+    uncertainty
+        Interval method of :func:`fitkit.fitting.fit_curve` (``"auto"``, ``"linear"``, ``"profile"``,
+        ``"bootstrap"``).
 
     Returns
     -------
@@ -309,7 +313,7 @@ def fit_delta_col_law(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FitQualityWarning)
         rec = fit_curve(sweep, model, pars, x="temperature_K", y="delta_col_meV",
-                        weights=None if e is None else 1.0 / np.maximum(e, 1e-12))
+                        weights=None if e is None else 1.0 / np.maximum(e, 1e-12), uncertainty=uncertainty)
     meta = {**rec.meta, "weighted": e is not None,
             "points": {"temperature_K": t.tolist(), "delta_col_meV": d.tolist(),
                        "delta_col_meV_stderr": e.tolist() if e is not None else []}}

@@ -76,6 +76,7 @@ def fit_finkelstein_law(
     gamma_guess: float | None = None,
     absolute_sigma: bool = True,
     sample_id: str = "series",
+    uncertainty: str = "auto",
 ) -> FitRecord:
     r"""Fit Finkel'stein's :math:`T_c(R_\square)` (model ``finkelstein``): free :math:`T_{c0}`, γ.
 
@@ -96,6 +97,9 @@ def fit_finkelstein_law(
         usable errors the covariance is always rescaled.
     sample_id
         Copied into the record (default ``"series"``).
+    uncertainty
+        Interval method of :func:`fitkit.fitting.fit_curve` (``"auto"``, ``"linear"``, ``"profile"``,
+        ``"bootstrap"``).
 
     Returns
     -------
@@ -149,7 +153,7 @@ def fit_finkelstein_law(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FitQualityWarning)
         rec = fit_curve(sweep, model, pars, x="r_sq_ohm_per_sq", y="t_c_K", weights=w,
-                        fit_kws={"scale_covar": scaled})
+                        fit_kws={"scale_covar": scaled}, uncertainty=uncertainty)
     meta = {**rec.meta, "weighted": weighted, "absolute_sigma": bool(weighted and absolute_sigma),
             "init": {"t_c0": tc00, "gamma": g0}}
     extra = [] if weighted else [

@@ -114,6 +114,7 @@ def fit_bcs_gap_law(
     t_c_guess: float | None = None,
     delta0_guess: float | None = None,
     sample_id: str = "",
+    uncertainty: str = "auto",
 ) -> FitRecord:
     r"""Fit :math:`\Delta(T) = \Delta_0\,\delta_{BCS}(T/T_c)` (model ``bcs_gap_temperature``) to a gap series.
 
@@ -137,6 +138,9 @@ def fit_bcs_gap_law(
         Starting Delta_0, meV (default: the largest gap).
     sample_id
         Copied into the record.
+    uncertainty
+        Interval method of :func:`fitkit.fitting.fit_curve` (``"auto"``, ``"linear"``, ``"profile"``,
+        ``"bootstrap"``).
 
     Returns
     -------
@@ -173,7 +177,7 @@ def fit_bcs_gap_law(
         warnings.simplefilter("ignore", FitQualityWarning)
         rec = fit_curve(sweep, model, pars, x="temperature_K", y="delta_meV",
                         weights=None if s is None else 1.0 / s, method="least_squares",
-                        fit_kws={"scale_covar": s is None})
+                        fit_kws={"scale_covar": s is None}, uncertainty=uncertainty)
     meta = {**rec.meta, "weighted": s is not None, "absolute_sigma": s is not None,
             "points": {"temperature_K": t.tolist(), "delta_meV": d.tolist(),
                        "delta_meV_stderr": s.tolist() if s is not None else []}}

@@ -198,6 +198,9 @@ def test_finkelstein_law_record(rng):
     assert rec.x_column == "r_sq_ohm_per_sq" and rec.y_column == "t_c_K"
     assert rec.derived_units["r_c"] == "ohm" and rec.derived["r_c"] > r.max()
     assert rec.meta["weighted"] and rec.meta["absolute_sigma"]
+    prof = fit_finkelstein_law(r, t, sig, uncertainty="profile")
+    assert prof.values == rec.values and prof.interval_method["gamma"] == "profile"
+    assert prof.lower["gamma"] < prof.values["gamma"] < prof.upper["gamma"]
     unweighted = fit_finkelstein_law(r, t)
     assert not unweighted.meta["weighted"] and any("unweighted" in w for w in unweighted.warnings)
     d = fit_finkelstein(r, t, sig)
