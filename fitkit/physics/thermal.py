@@ -392,7 +392,9 @@ def _smear_edge(values: NDArray[np.float64], step: float, temperature: float,
         return values * kernel[0]
     n = values.size
     padded = np.concatenate([np.full(m, values[0]), values, np.full(m, values[-1])])
-    size = sfft.next_fast_len(n + 4 * m, real=True)  # full linear convolution, no wrap-around
+    # circular convolution of length >= n + 2m: the wrapped tail of the linear convolution lands on
+    # outputs [0, 2m), which are not used; outputs [2m, 2m + n) are the exact 'valid' part
+    size = sfft.next_fast_len(n + 2 * m, real=True)
     full = sfft.irfft(sfft.rfft(padded, size) * _kernel_spectrum(step, temperature, v_mod_rms, size), size)
     return full[2 * m: 2 * m + n]
 
