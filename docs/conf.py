@@ -55,7 +55,7 @@ autodoc_default_options = {"members": True, "show-inheritance": True, "ignore-mo
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
 autodoc_class_signature = "separated"
-autodoc_preserve_defaults = True
+autodoc_preserve_defaults = False
 
 myst_heading_anchors = 3
 myst_enable_extensions = ["dollarmath"]
