@@ -15,6 +15,7 @@ __all__ = [
     "FitQualityWarning",
     "FitkitError",
     "FitkitWarning",
+    "InputFileNotFoundError",
     "LoaderError",
     "MissingColumnError",
     "UnitWarning",
@@ -33,6 +34,10 @@ class ConfigError(FitkitError, ValueError):
 
 class LoaderError(FitkitError, ValueError):
     """A data file cannot be read as requested; the message names the file and line/column."""
+
+
+class InputFileNotFoundError(FitkitError, FileNotFoundError):
+    """A data file does not exist (still a :class:`FileNotFoundError` for generic callers)."""
 
 
 class UnknownFormatError(LoaderError, LookupError):

@@ -6,10 +6,11 @@ The helpers implement one common policy so every loader behaves the same way:
   as UTF-8 and, if that fails, as Latin-1 (which never fails).  The encoding used is recorded in
   ``meta.extra["encoding"]``.  An empty (or whitespace-only) file raises
   :class:`~fitkit.errors.LoaderError` ``"<path>: file is empty"``.
-* **Truncated last line.** If the *last* data line has fewer fields than the header it is taken as
-  an interrupted write: it is dropped and its 1-based line number is stored in
-  ``meta.extra["truncated_last_line"]`` (``None`` when nothing was dropped).  A short line anywhere
-  else is an error.
+* **Truncated last line.** If the *last* data line has fewer fields than the header, or the file
+  does not end with a line break and the last cell cannot be shown complete (same width as the
+  cells above it), it is taken as an interrupted write: it is dropped and its 1-based line number
+  is stored in ``meta.extra["truncated_last_line"]`` (``None`` when nothing was dropped).  A short
+  line anywhere else is an error (PPMS: padded, see :mod:`fitkit.io.ppms`).
 * **Numbers.** Only the columns a loader actually uses are converted.  Empty cells and ``NaN``
   become NaN; any other cell that is not a number raises :class:`LoaderError` naming the file, the
   line number and the column.
@@ -32,7 +33,10 @@ The helpers implement one common policy so every loader behaves the same way:
 from __future__ import annotations
 
 import csv
+import errno
+import os
 import re
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,16 +45,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fitkit.errors import LoaderError
+from fitkit.errors import InputFileNotFoundError, LoaderError
 from fitkit.io.sweep import Sweep, SweepMeta
 from fitkit.units import UNITS, UnitError, canonical_unit
 
 __all__ = [
+    "MAX_TEXT_BYTES",
     "QUANTITIES",
     "ColumnPlan",
     "RawTable",
     "build_sweep",
     "canonical_target",
+    "check_input_file",
+    "check_sweep_values",
     "decode",
     "kind_from_x_unit",
     "parse_numeric",
@@ -58,6 +65,8 @@ __all__ = [
     "unit_token",
     "units_agree",
     "y_quantity",
+    "sniff_text",
+    "split_header_cells",
     "split_lines",
     "split_table",
 ]
@@ -84,13 +93,112 @@ def read_head(path: Path, n: int = 8192, *, strip_bom: bool = False) -> bytes:
     With ``strip_bom`` a leading UTF-8 byte-order mark is removed from the result.
     """
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return b""  # never open a FIFO or device: it could block forever
         with path.open("rb") as fh:
             head = fh.read(n)
-    except OSError:
+    except (OSError, ValueError):
         return b""
     if strip_bom and head.startswith(_UTF8_BOM):
         head = head[len(_UTF8_BOM):]
     return head
+
+MAX_TEXT_BYTES = 256 * 2**20
+"""Largest text file a text loader reads whole (256 MiB; measured sweeps are kB to a few MB)."""
+
+_NODE_KIND = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+              (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def check_input_file(path: Path, *, max_bytes: int | None = None, what: str = "data file") -> os.stat_result:
+    """The loader contract on the file itself, checked before anything opens it.
+
+    A path must name an existing, readable **regular file** (a FIFO named ``*.csv`` would block a
+    reader forever, a directory or a symlink loop is refused with one sentence) of at most
+    ``max_bytes`` bytes.
+
+    Returns
+    -------
+    os.stat_result
+        The stat of the file (symlinks followed).
+
+    Raises
+    ------
+    InputFileNotFoundError
+        If nothing exists at ``path`` (also a :class:`FileNotFoundError`).
+    LoaderError
+        Directory, FIFO, socket, device, symlink loop, dangling symlink, unreadable or too large.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError as err:
+        if os.path.islink(path):
+            raise LoaderError(f"{path}: is a symbolic link to a missing file ({os.readlink(path)!r}); "
+                              f"expected a {what}") from err
+        raise InputFileNotFoundError(f"{path}: no such file") from err
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise LoaderError(f"{path}: is a symbolic link loop; expected a {what}") from err
+        raise LoaderError(f"{path}: cannot be examined ({err.strerror}); expected a readable {what}") from err
+    except ValueError as err:  # e.g. an embedded NUL character in the path
+        raise LoaderError(f"{str(path)!r}: is not a valid file name ({err})") from err
+    mode = st.st_mode
+    if stat.S_ISDIR(mode):
+        raise LoaderError(f"{path}: is a directory; expected a {what}")
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _NODE_KIND if test(mode)), "not a regular file")
+        raise LoaderError(f"{path}: is {kind}, not a regular file; fitkit reads regular files only")
+    if not os.access(path, os.R_OK):
+        raise LoaderError(f"{path}: permission denied; expected a readable {what}")
+    if max_bytes is not None and st.st_size > max_bytes:
+        raise LoaderError(f"{path}: file has {st.st_size} bytes; expected at most {max_bytes} bytes for this "
+                          "format (is it the right file?)")
+    return st
+
+
+def _read_bytes(path: Path) -> bytes:
+    check_input_file(path, max_bytes=MAX_TEXT_BYTES)
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise LoaderError(f"{path}: cannot be read ({err.strerror or err}); "
+                          "expected a readable data file") from err
+
+
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+         (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
+def sniff_text(path: Path, n: int = 8192) -> tuple[str, bool]:
+    """The first ``n`` bytes of a file as text, for ``can_read`` sniffing (never raises).
+
+    Byte-order marks are removed and UTF-16/32 (with a BOM, or BOM-less UTF-16) decoded, so a
+    UTF-16 file is recognised like its UTF-8 twin; other bytes are read as Latin-1.
+
+    Returns
+    -------
+    tuple
+        ``(text, full)`` where ``full`` says the window was filled (its last line may be cut).
+    """
+    head = read_head(path, n)
+    full = len(head) >= n
+    for bom, enc in _BOMS:
+        if head.startswith(bom):
+            return head[len(bom):].decode(enc, errors="replace"), full
+    if head.startswith(_UTF8_BOM):
+        head = head[len(_UTF8_BOM):]
+    if b"\x00" in head:
+        even, odd = head[0::2], head[1::2]
+        if odd and odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+            return head.decode("utf-16-le", errors="replace"), full
+        if even and even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+            return head.decode("utf-16-be", errors="replace"), full
+    try:
+        return head.decode("utf-8"), full
+    except UnicodeDecodeError as err:
+        if err.start >= len(head) - 3:  # a character cut by the window
+            return head[:err.start].decode("utf-8"), full
+        return head.decode("latin-1"), full
 
 
 def unit_token(path: Path, label: str, unit_text: str) -> str:
@@ -139,27 +247,76 @@ def y_quantity(path: Path, label: str, y_unit: str | None) -> str:
 
 
 def decode(path: Path) -> tuple[str, str]:
-    """Read a text file, strip a UTF-8 BOM and decode it (UTF-8, else Latin-1).
+    """Read a text file (regular files of at most :data:`MAX_TEXT_BYTES` only) and decode it.
+
+    A UTF-8 BOM is removed; UTF-16/32 with a BOM and BOM-less UTF-16 are read as such; other text
+    that is not UTF-8 is read as Latin-1.
 
     Returns
     -------
     tuple
-        ``(text, encoding)`` with encoding ``"utf-8"`` or ``"latin-1"``.
+        ``(text, encoding)`` with encoding ``"utf-8"``, ``"latin-1"``, ``"utf-16-le"`` ...
 
     Raises
     ------
     LoaderError
-        If the file is empty or holds only whitespace.
+        If the file is empty or holds only whitespace, holds binary data (NUL bytes), is not a
+        regular file or is too large.
     """
-    raw = path.read_bytes()
+    return decode_bytes(path, _read_bytes(path))
+
+
+def decode_bytes(path: Path, raw: bytes) -> tuple[str, str]:
+    """Decode the bytes of a text file (see :func:`decode`).
+
+    UTF-8 (a BOM is removed), UTF-16/UTF-32 with a byte-order mark, and BOM-less UTF-16 (every
+    other byte NUL) are read; other text that is not UTF-8 is read as Latin-1.  Any other NUL byte
+    means binary data and is refused.
+    """
+    encoding = "utf-8"
+    for bom, enc in _BOMS:
+        if raw.startswith(bom):
+            try:
+                text = raw[len(bom):].decode(enc)
+            except UnicodeDecodeError as err:
+                raise LoaderError(f"{path}: starts with a {enc.upper()} byte-order mark but byte "
+                                  f"{err.start} is not valid {enc.upper()}; "
+                                  f"expected {enc.upper()} text") from None
+            return _checked_text(path, text, enc), enc
     if raw.startswith(_UTF8_BOM):
         raw = raw[len(_UTF8_BOM):]
+    if b"\x00" in raw[:4096]:
+        head = raw[:4096]
+        even, odd = head[0::2], head[1::2]
+        if odd and odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+            encoding = "utf-16-le"
+        elif even and even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+            encoding = "utf-16-be"
+        if encoding != "utf-8":
+            try:
+                return _checked_text(path, raw.decode(encoding), encoding), encoding
+            except UnicodeDecodeError as err:
+                raise LoaderError(f"{path}: looks like {encoding.upper()} text without a byte-order mark "
+                                  f"but byte {err.start} is not valid {encoding.upper()}; "
+                                  "expected text") from None
     if not raw.strip():
         raise LoaderError(f"{path}: file is empty")
     try:
-        return raw.decode("utf-8"), "utf-8"
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return raw.decode("latin-1"), "latin-1"
+        text, encoding = raw.decode("latin-1"), "latin-1"
+    return _checked_text(path, text, encoding), encoding
+
+
+def _checked_text(path: Path, text: str, encoding: str) -> str:
+    if not text.strip():
+        raise LoaderError(f"{path}: file is empty")
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        raise LoaderError(f"{path}: line {line} holds a NUL byte (binary data, read as {encoding}); "
+                          "expected a text file")
+    return text
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -181,15 +338,73 @@ class RawTable:
     rows: list[list[str]]
     lines: list[int]
     truncated_last_line: int | None = None
+    path: Path | None = None
+    header_line: int | None = None
 
     def column(self, name: str) -> list[str]:
-        """Cells of one column (every row has exactly ``len(header)`` cells)."""
+        """Cells of one column (every row has exactly ``len(header)`` cells).
+
+        Raises
+        ------
+        LoaderError
+            If ``name`` is the name of several columns (never resolved silently).
+        """
+        where = [j for j, h in enumerate(self.header) if h == name]
+        if len(where) > 1:
+            at = f" on line {self.header_line}" if self.header_line else ""
+            raise LoaderError(f"{self.path}: column name '{name}' appears {len(where)} times in the "
+                              f"header{at} (columns {[j + 1 for j in where]}); expected unique column names")
         j = self.header.index(name)
         return [r[j] for r in self.rows]
 
 
+_TRUNC_LOOKBACK = 200
+
+
+def _cut_last_row(rows: Sequence[Sequence[str]]) -> bool:
+    """Whether the last row, written without a final line break, may be cut inside its last cell.
+
+    A write interrupted inside the last number leaves a fragment that is still a number
+    (``24831.1`` -> ``24``), so an unterminated last line is complete only when that can be shown:
+    its last cell has the same width as that column's cells in every preceding row looked at (up to
+    200; fixed-width numbers, as instruments write them).  Otherwise it counts as cut.
+    """
+    if len(rows) < 2:
+        return True
+    last = rows[-1]
+    j = len(last) - 1
+    width = len(last[j].strip())
+    prev = {len(r[j].strip()) for r in rows[-_TRUNC_LOOKBACK - 1:-1] if j < len(r)}
+    return not (width > 0 and prev == {width})
+
+
+def _csv_rows(path: Path, body: Sequence[tuple[int, str]], delimiter: str) -> list[list[str]]:
+    for ln, t in body:
+        if t.count('"') % 2:
+            raise LoaderError(f"{path}: line {ln} opens a quoted cell that does not close on that line; "
+                              "expected one table row per line (cells spanning lines are not read)")
+    try:
+        return list(csv.reader([t for _, t in body], delimiter=delimiter))
+    except csv.Error:
+        pass
+    for ln, t in body:  # find the line
+        try:
+            next(csv.reader([t], delimiter=delimiter))
+        except csv.Error as err:
+            raise LoaderError(f"{path}: line {ln} cannot be split into cells ({err}; the line has {len(t)} "
+                              "characters); expected short numeric cells") from None
+    raise LoaderError(f"{path}: the table cannot be split into cells; "  # pragma: no cover
+                      "expected one row per line")
+
+
+def split_header_cells(path: Path, line: str, delimiter: str, *, line_no: int) -> list[str]:
+    """Split a header line into stripped names with CSV quoting (errors name the line)."""
+    return [h.strip() for h in _csv_rows(path, [(line_no, line)], delimiter)[0]]
+
+
 def split_table(path: Path, header: list[str], body: Sequence[tuple[int, str]], delimiter: str | None,
-                *, header_line: int, quoting: bool = True) -> RawTable:
+                *, header_line: int, quoting: bool = True, ends_with_newline: bool = True,
+                pad_short: bool = False) -> RawTable:
     """Split data lines into cells and apply the truncated-last-line rule.
 
     Parameters
@@ -205,13 +420,22 @@ def split_table(path: Path, header: list[str], body: Sequence[tuple[int, str]], 
     header_line
         Line number of the header (for messages).
     quoting
-        Honour CSV double quotes (False: split on the delimiter only).
+        Honour CSV double quotes (False: split on the delimiter only).  A quoted cell must close
+        on its own line.
+    ends_with_newline
+        Whether the file ends with a line break.  If not, the last line was possibly cut by an
+        interrupted write: it is dropped (and recorded) unless it has all its fields and its last
+        cell has the same width as that column's cells in the rows before it (fixed-width
+        numbers); a cut number such as ``24831.1`` -> ``24`` is never kept.
+    pad_short
+        Rows with fewer fields than the header are padded with empty cells (Quantum Design software
+        leaves trailing empty fields off); otherwise a short row other than the last is an error.
 
     Raises
     ------
     LoaderError
         If the table has no data rows, or a line other than the last has too few fields, or a
-        line has extra non-empty fields.
+        line has extra non-empty fields, or a quoted cell spans lines, or a cell is too long.
     """
     if not body:
         raise LoaderError(f"{path}: no data rows after the header on line {header_line}; the table is empty")
@@ -221,7 +445,7 @@ def split_table(path: Path, header: list[str], body: Sequence[tuple[int, str]], 
     elif not quoting:
         cells = [t.split(delimiter) for t in texts]
     else:
-        cells = list(csv.reader(texts, delimiter=delimiter))
+        cells = _csv_rows(path, body, delimiter)
     ncol = len(header)
     rows: list[list[str]] = cells
     lines: list[int] = [ln for ln, _ in body]
@@ -232,13 +456,15 @@ def split_table(path: Path, header: list[str], body: Sequence[tuple[int, str]], 
         rows, lines = [], []
         for k, ((ln, _), row) in enumerate(zip(body, cells, strict=True)):
             if len(row) < ncol:
-                if k == len(body) - 1:
+                if k == len(body) - 1 and (not pad_short or not ends_with_newline):
                     truncated = ln
                     continue
-                raise LoaderError(
-                    f"{path}: line {ln} has {len(row)} fields; expected {ncol} like the header on line "
-                    f"{header_line}"
-                )
+                if not pad_short:
+                    raise LoaderError(
+                        f"{path}: line {ln} has {len(row)} fields; expected {ncol} like the header on line "
+                        f"{header_line}"
+                    )
+                row = row + [""] * (ncol - len(row))
             if len(row) > ncol:
                 if any(c.strip() for c in row[ncol:]):
                     raise LoaderError(
@@ -248,10 +474,15 @@ def split_table(path: Path, header: list[str], body: Sequence[tuple[int, str]], 
                 row = row[:ncol]
             rows.append(row)
             lines.append(ln)
+    last_is_file_end = bool(rows) and lines[-1] == body[-1][0]
+    if truncated is None and not ends_with_newline and last_is_file_end and _cut_last_row(rows):
+        truncated = lines[-1]
+        rows, lines = rows[:-1], lines[:-1]
     if not rows:
         raise LoaderError(f"{path}: no complete data rows after the header on line {header_line}; "
                           "the table is empty")
-    return RawTable(header=list(header), rows=rows, lines=lines, truncated_last_line=truncated)
+    return RawTable(header=list(header), rows=rows, lines=lines, truncated_last_line=truncated, path=path,
+                    header_line=header_line)
 
 
 _NAN_WORDS = {"", "nan", "+nan", "-nan"}
@@ -261,12 +492,13 @@ def parse_numeric(path: Path, cells: Sequence[str], lines: Sequence[int], column
                   *, decimal_comma: bool = False) -> np.ndarray:
     """Convert text cells of one column to floats (vectorised through :func:`pandas.to_numeric`).
 
-    Empty cells and ``NaN`` give NaN; ``inf`` is accepted (and later dropped as non-finite).
+    Empty cells and ``NaN`` give NaN (rows dropped later and counted).
 
     Raises
     ------
     LoaderError
-        Naming the file, line and column of the first cell that is not a number.
+        Naming the file, line and column of the first cell that is not a number, or that is
+        infinite (``inf``, or a number such as ``1e400`` that overflows a double).
     """
     raw = pd.Series(list(cells), dtype=object)
     if decimal_comma:
@@ -281,9 +513,19 @@ def parse_numeric(path: Path, cells: Sequence[str], lines: Sequence[int], column
         if bad.size:
             i = int(bad[0])
             raise LoaderError(
-                f"{path}: line {lines[i]}, column '{column}': cannot read {cells[i]!r} as a number"
+                f"{path}: line {lines[i]}, column '{column}': cannot read {_show(cells[i])} as a number"
             )
+    infinite = np.flatnonzero(np.isinf(values))
+    if infinite.size:
+        i = int(infinite[0])
+        raise LoaderError(f"{path}: line {lines[i]}, column '{column}': {_show(cells[i])} is infinite or "
+                          "overflows a double; expected a finite number")
     return values
+
+
+def _show(cell: str, limit: int = 40) -> str:
+    """repr of a cell, shortened for messages."""
+    return repr(cell) if len(cell) <= limit else repr(cell[:limit]) + f"... ({len(cell)} characters)"
 
 
 def canonical_target(path: Path, raw: str, quantity: str, unit_text: str | None, *,
@@ -346,6 +588,120 @@ def canonical_target(path: Path, raw: str, quantity: str, unit_text: str | None,
                           f"expected a {expected} unit, one of {valid}")
     return _CANONICAL_BASE[quantity], unit.si_factor, token
 
+_LIMITS: dict[str, tuple[float, float, str]] = {
+    "temperature_K": (0.0, 1e5, "K"),
+    "resistance_ohm": (-np.inf, 1e20, "ohm"),
+    "bias_V": (-1e4, 1e4, "V"),
+    "current_A": (-1e4, 1e4, "A"),
+    "dIdV_S": (-1e6, 1e6, "S"),
+    "dIdV_norm": (-1e6, 1e6, ""),
+    "dIdV_arb": (-1e30, 1e30, ""),
+}
+"""Canonical column -> (lowest, highest, unit) of a physically possible SI value."""
+
+NEGATIVE_R_FRACTION = 0.05
+"""A resistance below ``-NEGATIVE_R_FRACTION * max|R|`` is refused (noise around zero is not)."""
+
+_JUMP_DECADES = 2.5
+
+
+def check_sweep_values(path: Path, values: Mapping[str, Any], *, lines: Sequence[int] | None = None,
+                       names: Mapping[str, str] | None = None, file_order: bool = True) -> None:
+    """The loader contract on values: physical, finite, in one unit.  One sentence per failure.
+
+    For every canonical column present (``temperature_K``, ``resistance_ohm``, ``bias_V``,
+    ``current_A``, ``dIdV_*``), in SI units:
+
+    * NaN is a missing value (the row policy drops it); ``+-inf`` (written, or an overflow on
+      conversion to SI such as ``1e308 kOhm``) is refused;
+    * values outside the physical range of :data:`_LIMITS` are refused (negative kelvin;
+      ``|V| > 10 kV`` ...);
+    * a resistance more negative than ``-5 %`` of the largest ``|R|`` is refused (measurement
+      noise around zero in the superconducting state stays below that);
+    * in file order, a temperature that jumps by more than 10^2.5 between consecutive rows is
+      refused as a unit switch (K -> mK halfway through a log);
+    * a bias column whose values are all equal is refused (not a sweep).
+
+    Parameters
+    ----------
+    path
+        File (for messages).
+    values
+        Canonical column -> values in SI units.
+    lines
+        File line number of each row (messages say ``row N`` without them).
+    names
+        Canonical column -> raw column name as in the file (for messages).
+    file_order
+        Whether the rows are in file order (enables the unit-switch test).
+
+    Raises
+    ------
+    LoaderError
+        Naming file, line (or row) and column, and what was expected.
+    """
+    names = names or {}
+
+    def where(i: int) -> str:
+        return f"line {lines[i]}" if lines is not None and i < len(lines) else f"row {i + 1}"
+
+    for col, (lo, hi, unit) in _LIMITS.items():
+        if col not in values:
+            continue
+        try:
+            v = np.asarray(values[col], dtype=float)
+        except (TypeError, ValueError) as err:
+            raise LoaderError(f"{path}: column '{names.get(col, col)}' does not hold numbers "
+                              f"({err})") from err
+        if v.ndim != 1 or v.size == 0:
+            continue
+        raw = names.get(col, col)
+        u = f" {unit}" if unit else ""
+        bad = np.flatnonzero(np.isinf(v))
+        if bad.size:
+            i = int(bad[0])
+            raise LoaderError(f"{path}: {where(i)}, column '{raw}': the value is infinite after "
+                              f"conversion to SI {unit or 'units'} (overflow); expected a finite number")
+        with np.errstate(invalid="ignore"):
+            below, above = v < lo, v > hi
+        if col == "temperature_K" and below.any():
+            i = int(np.flatnonzero(below)[0])
+            raise LoaderError(f"{path}: {where(i)}, column '{raw}': temperature {v[i]:.6g} K is negative; "
+                              "expected an absolute temperature >= 0 K")
+        out = np.flatnonzero(below | above)
+        if out.size:
+            i = int(out[0])
+            raise LoaderError(f"{path}: {where(i)}, column '{raw}': {v[i]:.6g}{u} is outside the "
+                              f"physical range [{lo:g}, {hi:g}]{u} of {col}; expected a measured value "
+                              "(wrong unit or corrupt cell?)")
+        finite = np.isfinite(v)
+        if col == "resistance_ohm" and finite.any():
+            fv = v[finite]
+            scale = float(np.max(np.abs(fv)))
+            if float(fv.min()) < -NEGATIVE_R_FRACTION * scale:
+                i = int(np.flatnonzero(finite)[int(np.argmin(fv))])
+                raise LoaderError(f"{path}: {where(i)}, column '{raw}': resistance {v[i]:.6g} ohm is "
+                                  f"negative beyond noise around zero (largest |R| is {scale:.6g} ohm); "
+                                  "expected R >= 0 (swapped voltage leads or an inverted lock-in phase?)")
+        if col == "temperature_K" and file_order:
+            pos = np.flatnonzero(finite & (v > 0))
+            if pos.size >= 3:
+                steps = np.abs(np.diff(np.log10(v[pos])))
+                jumps = np.flatnonzero(steps > _JUMP_DECADES)
+                if jumps.size:
+                    k = int(jumps[0])
+                    a, b = v[pos[k]], v[pos[k + 1]]
+                    raise LoaderError(
+                        f"{path}: {where(int(pos[k + 1]))}, column '{raw}': temperature jumps from "
+                        f"{a:.6g} K to {b:.6g} K (x{b / a:.3g}) between consecutive rows; expected one unit "
+                        "throughout "
+                        "(did the log switch between K and mK?)")
+        if col == "bias_V" and finite.sum() >= 2:
+            fv = v[finite]
+            if float(fv.max()) == float(fv.min()):
+                raise LoaderError(f"{path}: column '{raw}': all {fv.size} bias values equal {fv[0]:.6g} V; "
+                                  "expected a bias sweep (a varying bias column)")
+
 
 @dataclass
 class ColumnPlan:
@@ -398,7 +754,8 @@ def _infer_direction(bias: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool] | 
 
 def build_sweep(path: Path, *, loader: str, kind: str, values: Mapping[str, np.ndarray],
                 conversion: Mapping[str, Any], sample_id: str | None, raw_header: Mapping[str, Any],
-                extra: Mapping[str, Any], nan_context: str = "") -> Sweep:
+                extra: Mapping[str, Any], nan_context: str = "",
+                lines: Sequence[int] | None = None) -> Sweep:
     """Apply the NaN, sorting/averaging and direction policies and build the :class:`Sweep`.
 
     Parameters
@@ -421,12 +778,18 @@ def build_sweep(path: Path, *, loader: str, kind: str, values: Mapping[str, np.n
         Loader-specific items for ``meta.extra`` (merged with the policy records).
     nan_context
         Appended to the all-NaN message (e.g. which rows were selected).
+    lines
+        File line number of each row (for the messages of :func:`check_sweep_values`).
 
     Raises
     ------
     LoaderError
-        If every row has a non-finite value in a chosen column.
+        If every row has a NaN value in a chosen column, or a value breaks
+        :func:`check_sweep_values` (infinite, unphysical, unit switch, constant bias).
     """
+    raw_names = {str(v["column"]): str(k) for k, v in conversion.items()
+                 if isinstance(v, Mapping) and "column" in v}
+    check_sweep_values(path, values, lines=lines, names=raw_names)
     names = list(values)
     arr = np.column_stack([np.asarray(values[c], dtype=float) for c in names])
     n_read = arr.shape[0]

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import inspect
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fitkit.errors import LoaderError, UnknownFormatError
+import numpy as np
+
+from fitkit.errors import FitkitError, LoaderError, UnknownFormatError
+from fitkit.io._common import check_input_file, check_sweep_values
 from fitkit.io.base import Loader
 from fitkit.io.sweep import Sweep
 
-__all__ = ["LOADERS", "guess_format", "list_formats", "load", "loader_options", "register_loader"]
+__all__ = ["LOADERS", "contract", "guess_format", "list_formats", "load", "loader_options", "register_loader"]
 
 LOADERS: dict[str, type[Loader]] = {}
 """Registered loaders keyed by format key."""
@@ -19,10 +24,71 @@ LOADERS: dict[str, type[Loader]] = {}
 L = TypeVar("L", bound=type[Loader])
 
 
+def _one_line(err: BaseException, limit: int = 160) -> str:
+    text = " ".join(str(err).split()) or "no message"
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _check_result(path: Path, key: str, out: Any) -> None:
+    sweeps = out if isinstance(out, list) else [out]
+    if not sweeps:
+        raise LoaderError(f"{path}: the '{key}' loader found no curve in the file; expected at least one "
+                          "measured curve")
+    for s in sweeps:
+        if not isinstance(s, Sweep):  # pragma: no cover - a loader bug, not a file problem
+            raise LoaderError(f"{path}: the '{key}' loader returned {type(s).__name__}; "
+                              "expected Sweep objects")
+        cols = {c: s.data[c].to_numpy() for c in s.data.columns if s.data[c].dtype.kind in "fiu"}
+        conv = s.meta.units_conversion
+        names = {str(v.get("column")): str(k) for k, v in conv.items() if isinstance(v, dict)}
+        check_sweep_values(path, cols, names=names, file_order=False)
+
+
+def contract(cls: type[Loader], read: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a loader's ``read`` in the loader contract (applied by :func:`register_loader`).
+
+    Before the read: the path must be an existing regular file of at most ``cls.max_bytes``
+    bytes (:func:`fitkit.io._common.check_input_file`; a FIFO is never opened).  During the read
+    numpy floating-point warnings are silenced (overflows surface as infinite values, refused
+    below).  Any exception that is not a :class:`~fitkit.errors.FitkitError` becomes a
+    :class:`~fitkit.errors.LoaderError` naming the file and the loader (attribute
+    ``unexpected = True``; the original is the ``__cause__``).  After the read: at least one
+    sweep, and every canonical column passes :func:`fitkit.io._common.check_sweep_values`
+    (finite or NaN, physical range, R not negative beyond noise, bias not constant).
+    """
+
+    @functools.wraps(read)
+    def checked(self: Loader, path: str | Path, *args: Any, **options: Any) -> Any:
+        p = Path(path)
+        check_input_file(p, max_bytes=cls.max_bytes)
+        try:
+            with np.errstate(all="ignore"):
+                out = read(self, p, *args, **options)
+            _check_result(p, cls.key, out)
+        except FitkitError:
+            raise
+        except (Exception, RecursionError) as err:  # noqa: BLE001 - the contract boundary
+            wrapped = LoaderError(f"{p}: the '{cls.key}' loader cannot read this file ({type(err).__name__}: "
+                                  f"{_one_line(err)}); expected a well-formed {cls.description} file")
+            wrapped.unexpected = True  # type: ignore[attr-defined]
+            raise wrapped from err
+        return out
+
+    checked.__fitkit_contract__ = True  # type: ignore[attr-defined]
+    return checked
+
+
 def register_loader(cls: L) -> L:
-    """Class decorator that adds a loader to :data:`LOADERS` (duplicate keys raise)."""
+    """Class decorator that adds a loader to :data:`LOADERS` (duplicate keys raise).
+
+    The class's ``read`` is wrapped in :func:`contract`, so the contract holds for every loader,
+    whether it is called through :func:`load` or directly.
+    """
     if cls.key in LOADERS:
         raise ValueError(f"loader key '{cls.key}' is already registered by {LOADERS[cls.key].__name__}")
+    read = cls.__dict__.get("read")
+    if read is not None and not getattr(read, "__fitkit_contract__", False):
+        cls.read = contract(cls, read)  # type: ignore[method-assign]
     LOADERS[cls.key] = cls
     return cls
 
@@ -53,13 +119,14 @@ def guess_format(path: Path) -> str:
 
     Raises
     ------
-    FileNotFoundError
-        If the path does not exist.
+    InputFileNotFoundError
+        If the path does not exist (a :class:`FileNotFoundError`).
+    LoaderError
+        If the path is not a regular file (directory, FIFO, symlink loop ...).
     UnknownFormatError
         If no loader or more than one loader claims the file.
     """
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
+    check_input_file(path)
     claims = [k for k, cls in sorted(LOADERS.items()) if cls.can_read(path)]
     if len(claims) == 1:
         return claims[0]
@@ -88,13 +155,14 @@ def load(path: str | Path, format: str | None = None, **options: Any) -> Sweep |
 
     Raises
     ------
-    FileNotFoundError, UnknownFormatError, LoaderError, DataValidationError
+    InputFileNotFoundError, UnknownFormatError, LoaderError, DataValidationError
+        Only fitkit errors (see :func:`contract`); ``InputFileNotFoundError`` is also a
+        :class:`FileNotFoundError`.
     """
     p = Path(path)
     if format is not None and format not in LOADERS:
         raise _unknown(format)
-    if not p.exists():
-        raise FileNotFoundError(f"{p}: no such file")
+    check_input_file(p)
     key = format or guess_format(p)
     valid = loader_options(key)
     unknown = sorted(set(options) - set(valid))

@@ -25,7 +25,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from fitkit.errors import LoaderError, MissingColumnError
+from fitkit.errors import FitkitError, LoaderError, MissingColumnError
 from fitkit.io._common import (
     ColumnPlan,
     build_sweep,
@@ -62,6 +62,30 @@ def _datasets(f: h5py.File) -> list[str]:
     return names
 
 
+MAX_VALUES = 1 << 25
+"""Largest dataset read (33 554 432 values, 256 MiB as float64; a measured sweep is far smaller)."""
+
+
+def _check_dataset_size(path: Path, name: str, obj: h5py.Dataset) -> None:
+    """Refuse, before reading, a dataset too large to be a sweep or one that was never written.
+
+    HDF5 allocates storage lazily: a 6.8 kB file can declare datasets of gigabytes that read as
+    fill values.  The declared shape is checked against :data:`MAX_VALUES`, and a dataset with no
+    stored bytes is refused (it holds only the fill value).
+    """
+    n = int(obj.size or 0)
+    if n > MAX_VALUES:
+        raise LoaderError(f"{path}: dataset '{name}' declares {n} values (shape {obj.shape}); expected "
+                          f"at most {MAX_VALUES} values in a sweep")
+    try:
+        stored = int(obj.id.get_storage_size())
+    except Exception:  # noqa: BLE001 - h5py raises assorted types on damaged files
+        stored = -1
+    if n > 0 and stored == 0:
+        raise LoaderError(f"{path}: dataset '{name}' declares {n} values but none were ever written "
+                          "(no storage allocated); expected measured data")
+
+
 @register_loader
 class HDF5Loader(Loader):
     """Two 1-D datasets of an HDF5 (or NeXus) file."""
@@ -69,6 +93,7 @@ class HDF5Loader(Loader):
     key = "hdf5"
     description = "HDF5/NeXus file: x and y dataset paths, units from a 'units' attribute or units="
     extensions = (".h5", ".hdf5", ".nxs")
+    max_bytes = None
 
     @classmethod
     def can_read(cls, path: Path) -> bool:
@@ -127,28 +152,36 @@ class HDF5Loader(Loader):
             f = h5py.File(path, "r")
         except OSError as err:
             raise LoaderError(f"{path}: not a readable HDF5 file ({err})") from err
-        with f:
-            available = _datasets(f)
-            if x is None or y is None:
-                raise LoaderError(f"{path}: pass x= and y= dataset paths; datasets in the file: {available}")
-            arrays: dict[str, np.ndarray] = {}
-            attr_units: dict[str, str | None] = {}
-            ds_attrs: dict[str, dict[str, Any]] = {}
-            for name, p in (("x", x), ("y", y)):
-                obj = f.get(p)
-                if obj is None:
-                    raise MissingColumnError(f"{path}: {name} dataset '{p}' not found; available: "
-                                             f"{available}")
-                if not isinstance(obj, h5py.Dataset):
-                    raise LoaderError(f"{path}: '{p}' is a group, not a dataset; datasets: {available}")
-                if obj.dtype.kind not in "iuf" or obj.ndim != 1:
-                    raise LoaderError(f"{path}: dataset '{p}' has dtype {obj.dtype} and shape {obj.shape}; "
-                                      "expected a 1-D numeric array")
-                arrays[p] = np.asarray(obj[()], dtype=float)
-                ds_attrs[p] = {k: _py(v) for k, v in obj.attrs.items()}
-                u = ds_attrs[p].get("units", ds_attrs[p].get("unit"))
-                attr_units[p] = str(u) if u is not None else None
-            raw_header = {k: _py(v) for k, v in f.attrs.items()}
+        try:
+            with f:
+                available = _datasets(f)
+                if x is None or y is None:
+                    raise LoaderError(f"{path}: pass x= and y= dataset paths; datasets in the file: "
+                                      f"{available}")
+                arrays: dict[str, np.ndarray] = {}
+                attr_units: dict[str, str | None] = {}
+                ds_attrs: dict[str, dict[str, Any]] = {}
+                for name, p in (("x", x), ("y", y)):
+                    obj = f.get(p)
+                    if obj is None:
+                        raise MissingColumnError(f"{path}: {name} dataset '{p}' not found; available: "
+                                                 f"{available}")
+                    if not isinstance(obj, h5py.Dataset):
+                        raise LoaderError(f"{path}: '{p}' is a group, not a dataset; datasets: {available}")
+                    if obj.dtype.kind not in "iuf" or obj.ndim != 1:
+                        raise LoaderError(f"{path}: dataset '{p}' has dtype {obj.dtype} and shape "
+                                          f"{obj.shape}; expected a 1-D numeric array")
+                    _check_dataset_size(path, p, obj)
+                    arrays[p] = np.asarray(obj[()], dtype=float)
+                    ds_attrs[p] = {k: _py(v) for k, v in obj.attrs.items()}
+                    u = ds_attrs[p].get("units", ds_attrs[p].get("unit"))
+                    attr_units[p] = str(u) if u is not None else None
+                raw_header = {k: _py(v) for k, v in f.attrs.items()}
+        except (FitkitError, MemoryError):
+            raise
+        except Exception as err:  # noqa: BLE001 - h5py raises OSError/KeyError/RuntimeError/... on damage
+            raise LoaderError(f"{path}: damaged HDF5 structure ({type(err).__name__}: "
+                              f"{' '.join(str(err).split())[:160]}); expected a readable HDF5 file") from err
         if arrays[x].size != arrays[y].size:
             raise LoaderError(f"{path}: datasets '{x}' ({arrays[x].size} values) and '{y}' ({arrays[y].size} "
                               "values) differ in length; expected equal lengths")

@@ -44,10 +44,16 @@ import numpy as np
 import pandas as pd
 
 from fitkit.errors import DataValidationError, LoaderError, MissingColumnError
-from fitkit.io._common import read_head
+from fitkit.io._common import check_input_file, read_head
 from fitkit.io._registry import register_loader
 from fitkit.io.base import Loader
-from fitkit.io.nanonis_dat import _lockin_amplitude, _temperature_from_comments, parse_column_name
+from fitkit.io.nanonis_dat import (
+    _lockin_amplitude,
+    _temperature_from_comments,
+    choose_lockin,
+    is_lockin_name,
+    parse_column_name,
+)
 from fitkit.io.sweep import Sweep, SweepMeta
 from fitkit.units import UnitError, canonical_unit, to_si_factor
 
@@ -62,6 +68,14 @@ __all__ = [
 ]
 
 _END = b":HEADER_END:"
+MAX_HEADER_BYTES = 1 << 20
+"""Largest ``.3ds`` text header read (1 MiB; real headers are a few kB)."""
+MAX_PIXELS = 1 << 22
+"""Largest declared grid (4 194 304 pixels, e.g. 2048 x 2048)."""
+MAX_POINTS = 1 << 20
+"""Largest declared number of points per spectrum."""
+MAX_FIELDS = 4096
+"""Largest declared number of channels or parameters."""
 _DTYPE = np.dtype(">f4")
 # channel names that would collide with the dataset coordinates
 _COORD_NAMES = {"bias_V": "bias_measured_V", "x_m": "x_channel_m", "y_m": "y_channel_m"}
@@ -141,26 +155,38 @@ def read_grid_header(path: str | Path) -> GridHeader:
     Raises
     ------
     LoaderError
-        If ``:HEADER_END:`` is missing, a required key is absent or malformed, or the declared
-        sizes are inconsistent (parameter count, experiment size).
+        If the path is not a regular file, ``:HEADER_END:`` is missing from the first
+        :data:`MAX_HEADER_BYTES`, a required key is absent or malformed, the declared sizes are
+        out of range (no channel, no point, more than :data:`MAX_PIXELS` pixels) or inconsistent
+        (parameter count, experiment size), or a channel name repeats.  The header is read in
+        linear time and nothing is allocated from the declared sizes.
     """
     path = Path(path)
+    check_input_file(path, what="Nanonis .3ds grid")
+    buf = bytearray()
+    found = -1
     with path.open("rb") as fh:
-        buf = b""
-        while _END not in buf:
+        while found < 0:  # linear: each chunk is searched once (with an overlap for a split marker)
             chunk = fh.read(65536)
             if not chunk:
                 raise LoaderError(
                     f"{path}: no ':HEADER_END:' line in {len(buf)} bytes; expected a Nanonis .3ds text "
                     "header terminated by ':HEADER_END:'"
                 )
+            start = max(0, len(buf) - len(_END) + 1)
             buf += chunk
-    end = buf.index(_END) + len(_END)
+            found = buf.find(_END, start)
+            if found < 0 and len(buf) > MAX_HEADER_BYTES:
+                raise LoaderError(
+                    f"{path}: no ':HEADER_END:' line in the first {MAX_HEADER_BYTES} bytes; expected a "
+                    "Nanonis .3ds text header (a few kB) terminated by ':HEADER_END:'"
+                )
+    end = found + len(_END)
     if buf[end:end + 2] == b"\r\n":
         end += 2
     elif buf[end:end + 1] == b"\n":
         end += 1
-    text = buf[: buf.index(_END)].decode("latin-1")
+    text = bytes(buf[:found]).decode("latin-1")
     raw: dict[str, str] = {}
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -178,7 +204,7 @@ def read_grid_header(path: str | Path) -> GridHeader:
             raise LoaderError(f"{path}: header key {key!r} is missing; expected a Nanonis .3ds grid header")
         return raw[key]
 
-    m = re.fullmatch(r"\s*(\d+)\s*x\s*(\d+)\s*", need("Grid dim"))
+    m = re.fullmatch(r"\s*([0-9]{1,9})\s*x\s*([0-9]{1,9})\s*", need("Grid dim"))
     if m is None:
         raise LoaderError(f"{path}: header 'Grid dim'={raw['Grid dim']!r}; expected 'NX x NY'")
     nx, ny = int(m.group(1)), int(m.group(2))
@@ -191,6 +217,24 @@ def read_grid_header(path: str | Path) -> GridHeader:
     fixed = _split_list(raw.get("Fixed parameters", ""))
     exp = _split_list(raw.get("Experiment parameters", ""))
     channels = _split_list(need("Channels"))
+    if nx < 1 or ny < 1 or nx * ny > MAX_PIXELS:
+        raise LoaderError(f"{path}: header 'Grid dim'={raw['Grid dim']!r} declares {nx} x {ny} pixels; "
+                          f"expected 1 to {MAX_PIXELS} pixels")
+    if not 1 <= points <= MAX_POINTS:
+        raise LoaderError(f"{path}: header 'Points'={points}; expected 1 to {MAX_POINTS} points per spectrum")
+    if not channels or len(channels) > MAX_FIELDS:
+        raise LoaderError(f"{path}: header 'Channels' names {len(channels)} channels; "
+                          f"expected 1 to {MAX_FIELDS}")
+    if not 0 <= n_params <= MAX_FIELDS:
+        raise LoaderError(f"{path}: header '# Parameters (4 byte)'={n_params}; expected 0 to {MAX_FIELDS}")
+    if nx * ny * max(n_params, 1) > MAX_PIXELS * 16:
+        raise LoaderError(f"{path}: header declares {nx} x {ny} pixels with {n_params} parameters each; "
+                          f"expected at most {MAX_PIXELS * 16} parameter values in a grid")
+    for what, names in (("channel", channels), ("parameter", fixed + exp)):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise LoaderError(f"{path}: header names the {what} {dup[0]!r} {names.count(dup[0])} times; "
+                              f"expected unique {what} names")
     if len(fixed) + len(exp) != n_params:
         raise LoaderError(
             f"{path}: header declares {n_params} parameters but names {len(fixed)} fixed + {len(exp)} "
@@ -504,6 +548,7 @@ class Nanonis3dsLoader(Loader):
     key = "nanonis_3ds"
     description = "Nanonis .3ds grid spectroscopy (binary, big-endian float32); one sweep per pixel"
     extensions = (".3ds",)
+    max_bytes = None
 
     @classmethod
     def can_read(cls, path: Path) -> bool:
@@ -562,10 +607,10 @@ class Nanonis3dsLoader(Loader):
             c = parse_column_name(ch)
             groups.setdefault((c["sweep"] or 1, c["direction"]), {})[c["name"]] = ch
         bases = [parse_column_name(ch)["name"] for ch in header.channels]
+        chan: str | None
         if channel is None:
-            lock = [b for b in bases if any(p.match(b) for p in _LOCKIN)]
-            demod = [b for b in lock if b.lower().startswith("li demod")]
-            chan, col = (demod or lock or [None])[0], "dIdV_arb"
+            chan, _ = choose_lockin(list(dict.fromkeys(bases)), header.raw)
+            col = "dIdV_arb"
         else:
             want = parse_column_name(channel)["name"].lower()
             match = [b for b in bases if b.lower() == want or variable_name(b).lower() == channel.lower()]
@@ -575,12 +620,17 @@ class Nanonis3dsLoader(Loader):
                     f"{path}: channel {channel!r} not found; available: {list(header.channels)}"
                 )
             chan = match[0]
-            is_lock = any(p.match(chan) for p in _LOCKIN)
+            is_lock = any(p.match(chan) for p in _LOCKIN) or is_lockin_name(chan)
             raw = next(ch for ch in header.channels if parse_column_name(ch)["name"] == chan)
             col = "dIdV_arb" if is_lock else variable_name(
                 re.sub(r"\s*\[[^\]]*\]", "", raw)
             )
         if pixel is None:
+            if complete == 0:
+                raise DataValidationError(
+                    f"{path}: no pixel was measured (0 of {header.n_pixels} pixels complete); the grid was "
+                    "aborted before its first pixel"
+                )
             flats = list(range(complete))
         else:
             flats = [self._flat(header, pixel, complete, path)]

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 
 from fitkit.errors import DataValidationError, LoaderError, MissingColumnError
-from fitkit.io._common import read_head
+from fitkit.io._common import _cut_last_row, decode, sniff_text, split_lines
 from fitkit.io._registry import register_loader
 from fitkit.io.base import Loader
 from fitkit.io.sweep import Sweep, SweepMeta
@@ -68,12 +68,54 @@ _COLUMN = re.compile(
 )
 _TAG = re.compile(r"\[([^\]]*)\]")
 _LOCKIN = (re.compile(r"^LI Demod \d+ X$", re.I), re.compile(r"^Input \d+$", re.I))
-_TEMP_COMMENT = re.compile(r"(?<![A-Za-z])T\s*=\s*(?P<v>[-+0-9.eE]+)\s*(?P<u>mK|K)\b")
+_NAMED_LOCKIN = re.compile(
+    r"^(?:LI Demod \d+ X|Lock-?In(?:\s*\d+)?(?:\s*X)?|LIX(?:\s*\d+)?(?:\s*omega)?)$", re.I
+)
+_INPUT = re.compile(r"^Input \d+$", re.I)
+_NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_TEMP_COMMENT = re.compile(rf"(?<![A-Za-z])T\s*=\s*(?P<v>{_NUM})\s*(?P<u>mK|K)\b")
 _VAC_COMMENT = re.compile(
-    r"V\s*ac\s*=\s*(?P<v>[-+0-9.eE]+)\s*(?P<u>[mu\u00b5]?V)\s*(?P<kind>rms|pp|p-p|peak|pk)?"
-    r"(?:\s*div(?:ider)?\s*1\s*/\s*(?P<div>[0-9.eE+]+))?",
+    rf"V\s*ac\s*=\s*(?P<v>{_NUM})\s*(?P<u>[mu\u00b5]?V)\s*(?P<kind>rms|pp|p-p|peak|pk)?"
+    r"(?:\s*div(?:ider)?\s*1\s*/\s*(?P<div>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?))?",
     re.I,
 )
+_EXTERNAL_LOCKIN = re.compile(r"lock-?in|V\s*ac\s*=|\bInput \d+\s*:", re.I)
+
+
+def is_lockin_name(name: str) -> bool:
+    """Whether a channel base name is a lock-in output by its name alone.
+
+    ``LI Demod N X`` (internal lock-in, Generic 5), ``LockIn``/``Lock-in N X`` and ``LIX``
+    (older Nanonis versions) are; ``Input N`` is not (see :func:`choose_lockin`).
+    """
+    return bool(_NAMED_LOCKIN.match(name.strip()))
+
+
+def choose_lockin(base_names: Sequence[str], header: Mapping[str, str]) -> tuple[str | None, str]:
+    """Default dI/dV channel of a Nanonis file and why.
+
+    A named lock-in channel (:func:`is_lockin_name`; ``LI Demod`` first) is taken.  An ``Input N``
+    channel is a generic analogue input (a Kelvin-probe controller output, a second preamplifier
+    ...) and is taken as dI/dV only when a header comment describes an external lock-in
+    (``Vac=...``, "lock-in", ``Input 3: X gain 1k``).
+
+    Returns
+    -------
+    tuple
+        ``(channel base name or None, reason)``.
+    """
+    named = [n for n in base_names if is_lockin_name(n)]
+    named.sort(key=lambda n: not n.lower().startswith("li demod"))
+    if named:
+        return named[0], f"named lock-in channel {named[0]!r}"
+    inputs = [n for n in base_names if _INPUT.match(n.strip())]
+    if not inputs:
+        return None, "no lock-in channel in the file"
+    comments = " ".join(v for k, v in header.items() if re.fullmatch(r"Comment\d*", k))
+    if _EXTERNAL_LOCKIN.search(comments):
+        return inputs[0], f"{inputs[0]!r}: a header comment describes an external lock-in"
+    return None, (f"input channels {inputs} not taken as dI/dV: no header comment describes an external "
+                  f"lock-in; pass channel='{inputs[0]}' if it is one")
 
 
 def parse_column_name(raw: str) -> dict[str, Any]:
@@ -100,7 +142,7 @@ def parse_column_name(raw: str) -> dict[str, Any]:
     for t in tags:
         if t.upper() == "AVG":
             sweep = -1
-        elif t.isdigit():
+        elif re.fullmatch(r"[0-9]{1,9}", t):
             sweep = int(t)
         elif t.lower() == "bwd":
             direction = "bwd"
@@ -117,12 +159,19 @@ def parse_column_name(raw: str) -> dict[str, Any]:
 
 
 def _read_lines(path: Path) -> list[str]:
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-    return text.splitlines()
+    """Lines of the file (regular files only; encodings as :func:`fitkit.io._common.decode`).
+
+    A file that does not end with a line break gets an empty last line, so the table parser can
+    tell an interrupted write.
+    """
+    text, _ = decode(path)
+    lines = split_lines(text)
+    if not text.endswith(("\n", "\r")):
+        lines.append(_NO_FINAL_BREAK)
+    return lines
+
+
+_NO_FINAL_BREAK = "\x00no final line break"
 
 
 def read_header(path: Path, lines: Sequence[str] | None = None) -> tuple[dict[str, str], int]:
@@ -153,7 +202,7 @@ def read_header(path: Path, lines: Sequence[str] | None = None) -> tuple[dict[st
     first_seen = False
     for i, line in enumerate(lines):
         s = line.strip()
-        if not s:
+        if not s or line == _NO_FINAL_BREAK:
             continue
         if s == "[DATA]":
             if not first_seen:
@@ -191,6 +240,14 @@ def _float(text: str | None) -> float | None:
         return None
 
 
+def _count(text: str | None) -> int | None:
+    """A positive integer count from header text (``"128"``, ``"128E+0"``), else None."""
+    value = _float(text)
+    if value is None or not math.isfinite(value) or value < 1 or value != int(value) or value > 1e9:
+        return None
+    return int(value)
+
+
 def _parse_date(header: dict[str, str]) -> str | None:
     for key in ("Date", "Start time", "Saved Date"):
         text = header.get(key, "").strip()
@@ -211,7 +268,9 @@ def _temperature_from_comments(comments: dict[str, str]) -> tuple[float, str] | 
     for key, text in comments.items():
         m = _TEMP_COMMENT.search(text)
         if m:
-            return float(m.group("v")) * to_si_factor(m.group("u"), "temperature"), f"{key} {text!r}"
+            value = float(m.group("v")) * to_si_factor(m.group("u"), "temperature")
+            if math.isfinite(value) and value >= 0:  # 'T=-3K' or 'T=1e400K' is no temperature
+                return value, f"{key} {text!r}"
     return None
 
 
@@ -237,6 +296,8 @@ def _lockin_amplitude(header: dict[str, str], comments: dict[str, str]) -> dict[
             continue
         value = float(m.group("v")) * to_si_factor(m.group("u").replace("\u00b5", "u"), "voltage")
         divider = float(m.group("div")) if m.group("div") else 1.0
+        if not (math.isfinite(value) and math.isfinite(divider) and divider > 0):
+            continue  # 'div 1/0' or an overflowing value: no amplitude from this comment
         kind = (m.group("kind") or "rms").lower()
         junction = value / divider
         if kind in ("pp", "p-p"):
@@ -271,6 +332,9 @@ def _parse_table(path: Path, lines: Sequence[str], data_line: int) -> tuple[list
     rows: list[list[str]] = []
     first_row = i + 1
     body = list(lines[first_row:])
+    unterminated = bool(body) and body[-1] == _NO_FINAL_BREAK
+    if unterminated:
+        body.pop()
     while body and not body[-1].strip():
         body.pop()
     for j, line in enumerate(body):
@@ -285,6 +349,17 @@ def _parse_table(path: Path, lines: Sequence[str], data_line: int) -> tuple[list
         rows.append(fields)
     if not rows:
         raise DataValidationError(f"{path}: line {i + 1}: no data rows after the column names")
+    if unterminated and _cut_last_row(rows):
+        raise DataValidationError(
+            f"{path}: line {first_row + len(rows)}: the last line has no line break and its last number "
+            f"{rows[-1][-1].strip()!r} is not as wide as those above it; the file is truncated (Nanonis ends "
+            "every line with a line break)"
+        )
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        where = [k + 1 for k, n in enumerate(names) if n == dup[0]]
+        raise DataValidationError(f"{path}: line {i + 1}: column name {dup[0]!r} appears in columns {where}; "
+                                  "expected unique column names")
     try:
         table = np.asarray(rows, dtype=float)
     except ValueError:
@@ -323,8 +398,7 @@ class NanonisDatLoader(Loader):
         """Return True for a ``.dat`` file whose first line is ``Experiment<TAB>bias spectroscopy``."""
         if path.suffix.lower() not in cls.extensions:
             return False
-        head = read_head(path, 64).lstrip(b"\xef\xbb\xbf")
-        return head.lower().startswith(b"experiment\tbias spectroscopy")
+        return sniff_text(path, 256)[0].lower().startswith("experiment\tbias spectroscopy")
 
     def read(
         self,
@@ -378,7 +452,7 @@ class NanonisDatLoader(Loader):
         names, table = _parse_table(path, lines, data_line)
         cols = [parse_column_name(n) for n in names]
         declared = header.get("Bias Spectroscopy>Number of sweeps")
-        sweeps_declared = int(declared) if declared and declared.strip().isdigit() else None
+        sweeps_declared = int(declared) if declared and re.fullmatch(r"\s*[0-9]{1,9}\s*", declared) else None
 
         # bias column: calibrated 'Bias calc' first, then 'Bias'
         bias_idx = None
@@ -403,11 +477,10 @@ class NanonisDatLoader(Loader):
         for _, c in data_cols:
             if c["name"] not in base_names:
                 base_names.append(c["name"])
-        lockins = [n for n in base_names if any(p.match(n) for p in _LOCKIN)]
+        chan_reason = "chosen by channel="
+        chan: str | None
         if channel is None:
-            demod = [n for n in lockins if n.lower().startswith("li demod")]
-            candidates = demod or lockins
-            chan: str | None = candidates[0] if candidates else None
+            chan, chan_reason = choose_lockin(base_names, header)
         else:
             wanted = parse_column_name(channel)["name"].lower()
             match = [n for n in base_names if n.lower() == wanted]
@@ -497,6 +570,7 @@ class NanonisDatLoader(Loader):
         frame["direction"] = pd.Series(np.concatenate(direction), dtype=object)
 
         extra = self._metadata(header, cols, names, table, curves, chan, temp_name, sweeps_declared, n)
+        extra["lockin_channel_reason"] = chan_reason
         meta = SweepMeta(
             source_path=str(path),
             loader=self.key,
@@ -531,7 +605,7 @@ class NanonisDatLoader(Loader):
             "average_stored": any(s == -1 for s, _ in curves),
             "backward_stored": any(d == "bwd" for _, d in curves),
             "backward_declared": header.get("Bias Spectroscopy>backward sweep", "").upper() == "TRUE",
-            "points_declared": int(_float(header.get("Bias Spectroscopy>Num Pixel")) or 0) or None,
+            "points_declared": _count(header.get("Bias Spectroscopy>Num Pixel")),
             "points_found": n_points,
             "sweep_start_V": _float(header.get("Bias Spectroscopy>Sweep Start (V)")),
             "sweep_end_V": _float(header.get("Bias Spectroscopy>Sweep End (V)")),
@@ -567,14 +641,19 @@ class NanonisDatLoader(Loader):
         from_comment = _temperature_from_comments(comments)
         if temp_name is not None:
             idx = [k for k, c in enumerate(cols) if c["name"] == temp_name and not c["filtered"]]
-            factor = to_si_factor(cols[idx[0]]["unit"] or "K", "temperature")
-            temps["temperature_channel_mean_K"] = float(np.nanmean(table[:, idx]) * factor)
+            try:
+                factor = to_si_factor(cols[idx[0]]["unit"] or "K", "temperature")
+            except UnitError:
+                factor = math.nan  # not a temperature unit: no channel temperature
+            values = table[:, idx]
+            if np.isfinite(factor) and np.isfinite(values).any():
+                temps["temperature_channel_mean_K"] = float(np.mean(values[np.isfinite(values)]) * factor)
         header_t = next(
             (
                 value * to_si_factor(canonical_unit(u), "temperature")
                 for k, v in header.items()
                 for u in re.findall(r"^Temperature \d+>.*\((m?K)\)$", k)
-                if (value := _float(v)) is not None
+                if (value := _float(v)) is not None and math.isfinite(value) and value >= 0
             ),
             None,
         )

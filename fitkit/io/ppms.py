@@ -18,9 +18,12 @@ Header lines are split at the first comma: ``meta.raw_header[KEY]`` holds the re
 text; a key that occurs several times (``INFO``, ``DATATYPE`` ...) holds the list of its values
 in file order.  Header ``;`` comments go to ``raw_header["comments"]``.
 
-The data table is CSV (quotes honoured, many empty cells).  Resistance channels are the columns
-whose name contains "Resistance" (not "Resistivity") and whose unit is a resistance unit
-(``Bridge 1 Resistance (Ohms)``, ``Resistance Ch1 (Ohms)``).  The temperature column is
+The data table is CSV (quotes honoured, many empty cells), or tab separated when its header line
+is (MPMS3).  Rows may leave off trailing empty fields (Quantum Design software writes them so,
+including comment rows that hold only the ``Comment`` and time-stamp cells): they are padded
+with empty cells.  Lines starting with ``;`` in the data section are comments.  Resistance
+channels are the columns whose name contains "Resistance" (not "Resistivity") and whose unit is
+a resistance unit (``Bridge 1 Resistance (Ohms)``, ``Resistance Ch1 (Ohms)``).  The temperature column is
 ``Temperature (K)`` (or the one column named like ``... Temperature (<unit>)``).
 
 Row policy (see :mod:`fitkit.io._common`): rows with an empty temperature or resistance (comment
@@ -30,7 +33,6 @@ duplicate temperatures averaged; a truncated last line is dropped and recorded.
 
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 from typing import Any
@@ -42,7 +44,8 @@ from fitkit.io._common import (
     canonical_target,
     decode,
     parse_numeric,
-    read_head,
+    sniff_text,
+    split_header_cells,
     split_lines,
     split_table,
 )
@@ -78,6 +81,11 @@ def _channel_number_matches(column: str, n: int) -> bool:
     return bool(re.search(rf"(?:bridge|ch|channel|sample)\s*{n}(?!\d)", name, flags=re.IGNORECASE))
 
 
+def _delimiter(line: str) -> str:
+    """Tab when the line has at least as many tabs as commas (MPMS3 writes tab tables), else comma."""
+    return "\t" if "\t" in line and line.count("\t") >= line.count(",") else ","
+
+
 @register_loader
 class PPMSLoader(Loader):
     """Quantum Design PPMS/MPMS ``.dat`` file (``[Header]`` ... ``[Data]``) holding R(T)."""
@@ -91,8 +99,7 @@ class PPMSLoader(Loader):
         """``.dat`` extension and a first non-blank line ``[Header]``."""
         if path.suffix.lower() not in cls.extensions:
             return False
-        head = read_head(path, 256, strip_bom=True)
-        return head.lstrip()[:8].lower() == b"[header]"
+        return sniff_text(path, 512)[0].lstrip()[:8].lower() == "[header]"
 
     def read(
         self,
@@ -138,8 +145,12 @@ class PPMSLoader(Loader):
             raise LoaderError(f"{path}: no column header after [Data] on line {data_at + 1}; the table is "
                               f"empty")
         hline, htext = body[0]
-        header = [h.strip() for h in next(csv.reader([htext]))]
-        table = split_table(path, header, body[1:], ",", header_line=hline)
+        hdelim = _delimiter(htext)
+        header = split_header_cells(path, htext, hdelim, line_no=hline)
+        rows = [(ln, t) for ln, t in body[1:] if not t.lstrip().startswith(";")]
+        ddelim = _delimiter(rows[0][1]) if rows else hdelim
+        table = split_table(path, header, rows, ddelim, header_line=hline, pad_short=True,
+                            ends_with_newline=text.endswith(("\n", "\r")))
         t_col = self._temperature_column(path, header, temperature)
         r_col = self._channel(path, header, table.column, channel)
         plan = ColumnPlan(kind="rt")
@@ -155,11 +166,12 @@ class PPMSLoader(Loader):
             "channel": r_col,
             "resistance_channels": resistance_channels(header),
             "header_line": hline,
+            "delimiter": "tab" if ddelim == "\t" else "comma",
             "truncated_last_line": table.truncated_last_line,
         }
         return build_sweep(path, loader=self.key, kind="rt", values=values,
                            conversion=plan.conversion(raw_units), sample_id=sample_id,
-                           raw_header=raw_header, extra=extra)
+                           raw_header=raw_header, extra=extra, lines=table.lines)
 
     @staticmethod
     def _header(path: Path, lines: list[str]) -> tuple[dict[str, Any], int]:
@@ -176,7 +188,8 @@ class PPMSLoader(Loader):
             if s.startswith(";"):
                 comments.append(s.lstrip(";").strip())
                 continue
-            key, _, value = s.partition(",")
+            cut = min((k for k in (s.find(","), s.find("\t")) if k >= 0), default=len(s))
+            key, value = s[:cut], s[cut + 1:]
             key, value = key.strip(), value.strip()
             if key in raw:
                 prev = raw[key]

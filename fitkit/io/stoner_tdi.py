@@ -50,7 +50,7 @@ from fitkit.io._common import (
     decode,
     kind_from_x_unit,
     parse_numeric,
-    read_head,
+    sniff_text,
     split_lines,
     split_table,
     y_quantity,
@@ -117,7 +117,7 @@ class StonerTDILoader(Loader):
         """Known extension and a file starting with ``TDI Format``."""
         if path.suffix.lower() not in cls.extensions:
             return False
-        return read_head(path, 64, strip_bom=True).startswith(_MAGIC.encode())
+        return sniff_text(path, 256)[0].startswith(_MAGIC)
 
     def read(
         self,
@@ -175,7 +175,8 @@ class StonerTDILoader(Loader):
         header = [h.strip() for h in first]
         data_cols = header[1:]
         body = [(i, ln) for i, ln in enumerate(lines[1:], start=2) if ln.strip()]
-        table = split_table(path, header, body, "\t", header_line=1, quoting=False)
+        table = split_table(path, header, body, "\t", header_line=1, quoting=False,
+                            ends_with_newline=text.endswith(("\n", "\r")))
         raw_header: dict[str, Any] = {"TDI Format": first[0][len(_MAGIC):].strip()}
         raw_header.update(parse_tdi_metadata(table.column(header[0])))
         units = dict(units or {})
@@ -214,7 +215,7 @@ class StonerTDILoader(Loader):
         return build_sweep(path, loader=self.key, kind=plan.kind, values=values,
                            conversion=plan.conversion(raw_units),
                            sample_id=sample_id if sample_id is not None else (sid or path.stem),
-                           raw_header=raw_header, extra=extra, nan_context=nan_context)
+                           raw_header=raw_header, extra=extra, nan_context=nan_context, lines=lines_kept)
 
     @staticmethod
     def _plan_rt(path: Path, cols: list[str], resistance: str | None, temperature: str | None,

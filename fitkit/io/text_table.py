@@ -44,7 +44,8 @@ from fitkit.io._common import (
     canonical_target,
     decode,
     parse_numeric,
-    read_head,
+    sniff_text,
+    split_header_cells,
     split_lines,
     split_table,
     units_agree,
@@ -157,7 +158,10 @@ def _detect_delimiter(header: str, first: str | None) -> str | None:
 
 def _split_header(line: str, delimiter: str | None) -> list[str]:
     if delimiter is not None:
-        return [h.strip() for h in next(csv.reader([line], delimiter=delimiter))]
+        try:
+            return [h.strip() for h in next(csv.reader([line], delimiter=delimiter))]
+        except csv.Error:  # can_read sniffing: an unsplittable header is simply not claimed
+            return [h.strip() for h in line.split(delimiter)]
     merged: list[str] = []
     for tok in line.split():
         if merged and _UNIT_TOKEN.match(tok):
@@ -215,14 +219,14 @@ class TextTableLoader(Loader):
         suffix = path.suffix.lower()
         if suffix not in cls.extensions:
             return False
-        head = read_head(path, _SNIFF_BYTES, strip_bom=True)
+        head, full = sniff_text(path, _SNIFF_BYTES)
         start = head.lstrip()
-        if start.startswith(b"TDI Format") or start[:8].lower() == b"[header]":
+        if start.startswith("TDI Format") or start[:8].lower() == "[header]":
             return False
         if suffix in (".csv", ".tsv"):
             return True
-        lines = split_lines(head.decode("latin-1"))
-        if len(head) >= _SNIFF_BYTES - 3:
+        lines = split_lines(head)
+        if full:
             lines = lines[:-1]  # the last line may be cut by the sniff window
         header, body, _ = _scan(lines)
         if header is None or not body:
@@ -292,12 +296,15 @@ class TextTableLoader(Loader):
             raise LoaderError(f"{path}: file holds only comments; expected a header line and data rows")
         hline, htext = header_ln
         delim = _detect_delimiter(htext, body[0][1] if body else None)
+        if delim is not None:
+            split_header_cells(path, htext, delim, line_no=hline)  # quoting errors name the header line
         header = _split_header(htext, delim)
         dc_allowed = delim in (";", "\t")
         if all(_is_number(c, dc_allowed) and c.strip() for c in header):
             raise LoaderError(f"{path}: line {hline} holds numbers, not column names; expected a header line "
                               "such as 'T (K),R (ohm)'")
-        table = split_table(path, header, body, delim, header_line=hline)
+        table = split_table(path, header, body, delim, header_line=hline,
+                            ends_with_newline=text.endswith(("\n", "\r")))
         decimal_comma = dc_allowed and any(
             _DECIMAL_COMMA.match(c.strip()) for row in table.rows[:50] for c in row
         )
@@ -319,7 +326,7 @@ class TextTableLoader(Loader):
         }
         return build_sweep(path, loader=self.key, kind=plan.kind, values=values,
                            conversion=plan.conversion(raw_units), sample_id=sample_id,
-                           raw_header=raw_header, extra=extra)
+                           raw_header=raw_header, extra=extra, lines=table.lines)
 
     @staticmethod
     def _plan(path: Path, header: list[str], kind: str | None, columns: Mapping[str, str] | None,
