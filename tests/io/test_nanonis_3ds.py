@@ -115,7 +115,8 @@ def test_grid_aborted_before_first_pixel(grid):
     assert ds.attrs["pixels_complete"] == 0
     assert np.isnan(ds["current_A"].values).all()
     np.testing.assert_allclose(ds["bias_V"].values, bias)
-    assert load(path) == []
+    with pytest.raises(DataValidationError, match=r"g\.3ds: no pixel was measured \(0 of 12 pixels"):
+        load(path)  # a zero-pixel grid is an error, not an empty result that vanishes from a batch
 
 
 def test_bad_inputs(tmp_path, grid):
