@@ -267,9 +267,13 @@ class BTKPolarizedModel(_AndreevBase):
     r"""Spin-polarised BTK: :math:`G = G_N[(1-P)G_u + P\,G_p]`, broadened as in ``btk``.
 
     Extra parameter: ``polarization`` :math:`P` (dimensionless, 0..1).  Option
-    ``polarized_form``: ``"strijkers"`` (Strijkers et al., Phys. Rev. B 63, 104510 (2001);
-    the Stoner-PythonCode PCAR model) or ``"mazin"`` (Mazin, Golubov & Nadgorny, J. Appl. Phys.
-    89, 7576 (2001); Woods et al., Phys. Rev. B 70, 054416 (2004), ballistic).  The guess sets
+    ``polarized_form`` (labels in :data:`fitkit.physics.andreev.POLARIZED_FORM_LABELS`):
+    ``"strijkers"`` (default; Strijkers et al., Phys. Rev. B 63, 104510 (2001), the Stoner-PythonCode
+    PCAR model; exact and cancellation-free at Gamma = 0, Lorentzian lifetime broadening of that channel
+    for Gamma > 0 [reconstructed]), ``"mazin"`` (Mazin, Golubov & Nadgorny, J. Appl. Phys. 89, 7576
+    (2001); Woods et al., Phys. Rev. B 70, 054416 (2004), ballistic; in-gap current proportional to the
+    Dynes DOS for Gamma > 0) or ``"strijkers_continued"`` (the fitkit <= 0.1 complex-energy continuation,
+    unphysical for Gamma > 0 at small Z: kept only to reproduce old fits).  The guess sets
     :math:`P` from the zero-bias value when the spectrum has no coherence peaks
     (:math:`G(0) = 2(1-P)` at :math:`Z = 0`), else :math:`P = 0.2` and :math:`Z` from the BTK law.
     """
@@ -277,7 +281,8 @@ class BTKPolarizedModel(_AndreevBase):
     key = "btk_polarized"
     param_specs = (*_COMMON_SPECS,
                    ParamSpec("polarization", "1", 0.3, min=0.0, max=1.0, description="spin polarisation P"))
-    option_choices = {"polarized_form": ("strijkers", "mazin")}
+    option_choices = {"polarized_form": ("strijkers", "mazin", "strijkers_continued")}
+    report_notes = tuple(f"polarized_form '{k}': {v}" for k, v in andreev.POLARIZED_FORM_LABELS.items())
     model_function = staticmethod(btk_polarized_model_conductance)
 
     def guess(self, data: np.ndarray, x: np.ndarray, **overrides: Any) -> lmfit.Parameters:

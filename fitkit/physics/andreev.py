@@ -80,15 +80,30 @@ __all__ = [
     "btk_zero_bias_t0",
     "collective_gap_conductance",
     "collective_gap_t0",
+    "POLARIZED_FORM_LABELS",
     "gaussian_smear",
     "spin_polarized_t0",
     "two_gap_t0",
 ]
 
-PolarizedForm = Literal["strijkers", "mazin"]
+PolarizedForm = Literal["strijkers", "mazin", "strijkers_continued"]
 CollectiveForm = Literal["pm2", "pm1", "pm3"]
 
-_POLARIZED_FORMS = ("strijkers", "mazin")
+_POLARIZED_FORMS = ("strijkers", "mazin", "strijkers_continued")
+POLARIZED_FORM_LABELS: dict[str, str] = {
+    "strijkers": ("Strijkers et al. 2001 polarised channel; Gamma = 0 exact (cancellation-free), Gamma > 0 "
+                  "as the Lorentzian (lifetime) broadening of the Gamma = 0 channel [reconstructed]: in-gap "
+                  "transmission only through broadened quasiparticle states, ~ 2 Gamma/(pi Delta) at Z = 0"),
+    "mazin": ("Mazin-Golubov-Nadgorny 2001 / Woods 2004 ballistic half-metal channel (evanescent Andreev "
+              "hole); "
+              "Gamma > 0 by the complex energy w = |E| + i Gamma, in-gap transmission proportional to the "
+              "Dynes DOS Re[w/Omega]"),
+    "strijkers_continued": ("Strijkers channel continued with the complex energy as B_u/(1 - A_u) "
+                            "(fitkit <= 0.1 "
+                            "behaviour, kept for reproducibility); UNPHYSICAL for Gamma > 0 at small Z: its "
+                            "in-gap transmission tends to 1 as Z -> 0"),
+}
+"""One-line label of every polarised-channel form (used in docstrings, ``fitkit models`` and reports)."""
 _COLLECTIVE_FORMS = ("pm2", "pm1", "pm3")
 
 
@@ -226,17 +241,96 @@ def btk_zero_bias_t0(z: ArrayLike) -> NDArray:
     return 2.0 * (1.0 + z2) / (1.0 + 2.0 * z2) ** 2
 
 
+def _strijkers_pass_fraction(w: NDArray, omega: NDArray, delta: float, z2: float) -> NDArray:
+    r""":math:`B_p = B_u/(1-A_u)` of the Plecenik coefficients, evaluated without cancellation.
+
+    With :math:`c = 1+2Z^2`, :math:`B_p = 2Z^2(c+1)|\Omega|^2 / [D_0 + 2Z^2(2\,\mathrm{Re}(w\bar\Omega)
+    + (c+1)|\Omega|^2)]`, where :math:`D_0 = |w+\Omega|^2-\Delta^2 = 4|w+\Omega|\,\mathrm{Re}(w\bar\Omega)/
+    (|w+\Omega|+|w-\Omega|)` (from :math:`\Delta^2 = |w+\Omega||w-\Omega|`) is a sum of non-negative
+    terms.  The former form :math:`(c^2-1)|\Omega|^2/(|w+c\Omega|^2-\Delta^2)` subtracted two
+    nearly equal numbers and lost all digits in the gap as :math:`Z\to 0` (1.0 instead of 0 at Z = 0).
+    A 0/0 (Z = 0 in the gap at Gamma = 0) takes its limit 1.
+    """
+    re_w_om = (w * np.conj(omega)).real
+    ap, am = np.abs(w + omega), np.abs(w - omega)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d0 = np.where(ap + am > 0.0, 4.0 * ap * re_w_om / np.where(ap + am > 0.0, ap + am, 1.0), 0.0)
+    om2 = np.abs(omega) ** 2
+    c1 = 2.0 + 2.0 * z2  # c + 1
+    num = 2.0 * z2 * c1 * om2
+    den = d0 + 2.0 * z2 * (2.0 * re_w_om + c1 * om2)
+    ok = den > 0.0
+    return np.where(ok, np.minimum(num / np.where(ok, den, 1.0), 1.0), 1.0)
+
+
+_LIFETIME_NODES = 320
+
+
+def _strijkers_lifetime(energy: NDArray, delta: float, gamma: float, z2: float) -> NDArray:
+    r"""Strijkers polarised channel broadened by a Lorentzian of half-width Gamma (Gamma > 0).
+
+    :math:`G_p^\Gamma(E) = \int dx\,L_\Gamma(E-x)\,G_p^0(x)`, with :math:`G_p^0` the
+    :math:`\Gamma = 0` channel, which is :math:`\theta(|x|-\Delta)\,[1 + (1+Z^2)\,p(x)]`,
+    :math:`p = 2c(c-1)(\varepsilon-1)/[(c+1)(c^2+1+2c\varepsilon)]`, :math:`c = 1+2Z^2`,
+    :math:`\varepsilon = |x|/\sqrt{x^2-\Delta^2}`.  The step part is closed form (arctan); the
+    :math:`p` part is integrated exactly against the Lorentzian for a piecewise-linear :math:`p`
+    (product integration on nodes :math:`x = \Delta/\sin\phi`, uniform in :math:`\phi`), so any
+    Gamma > 0, however small, is handled without resolving the Lorentzian.
+    """
+    e = np.asarray(energy, dtype=float)
+    d, g = float(delta), float(gamma)
+    step = 1.0 - (np.arctan((d - e) / g) + np.arctan((d + e) / g)) / np.pi
+    if z2 == 0.0 or d == 0.0:
+        return step
+    c = 1.0 + 2.0 * z2
+    phi = 0.5 * np.pi * np.arange(1, _LIFETIME_NODES + 1) / _LIFETIME_NODES
+    x = d / np.sin(phi)[::-1]  # ascending from Delta
+    cphi = np.cos(phi)[::-1]
+    p = 2.0 * c * (2.0 * z2) * (1.0 - cphi) / ((c + 1.0) * ((c * c + 1.0) * cphi + 2.0 * c))
+    slope = np.diff(p) / np.diff(x)
+    flat = e.ravel()
+    out = np.empty(flat.size)
+    chunk = max(1, 2_000_000 // x.size)
+    for i0 in range(0, flat.size, chunk):
+        ee = flat[i0:i0 + chunk]
+        total = np.zeros(ee.size)
+        for sgn in (1.0, -1.0):
+            u = x[None, :] - sgn * ee[:, None]
+            at = np.arctan(u / g)
+            lg = np.log(u * u + g * g)
+            a_k = np.diff(at, axis=1) / np.pi
+            b_k = 0.5 * g / np.pi * np.diff(lg, axis=1)
+            # p(x) = p_k + s_k (x - x_k) = [p_k + s_k (E - x_k)] + s_k (x - E) on each segment
+            total += ((p[:-1] + slope * (sgn * ee[:, None] - x[:-1])) * a_k + slope * b_k).sum(axis=1)
+            # beyond the last node p is flat (p -> its large-x limit): Lorentzian tail mass times p
+            total += p[-1] * (0.5 - at[:, -1] / np.pi)
+        out[i0:i0 + chunk] = total
+    return step + (1.0 + z2) * out.reshape(e.shape)
+
+
 def spin_polarized_t0(energy: ArrayLike, delta: float, gamma: float, z: float, polarization: float,
                       *, form: PolarizedForm = "strijkers") -> NDArray:
     r"""Spin-polarised BTK at :math:`T = 0`: :math:`G = (1-P)\,G_u + P\,G_p`.
 
-    :math:`G_u` is :func:`btk_t0`.  The fully polarised channel :math:`G_p` is
+    :math:`G_u` is :func:`btk_t0` (Plecenik complex-energy BTK).  The fully polarised channel
+    :math:`G_p` (no Andreev reflection) is, by ``form``:
 
-    * ``form="strijkers"`` [Strijkers]_: :math:`A_p = 0`, :math:`B_p = B_u/(1-A_u)`
-      (:math:`=1` in the gap), :math:`G_p = (1+Z^2)(1-B_p)`;
-    * ``form="mazin"`` [Mazin]_ [Woods]_ (ballistic): with :math:`\beta = w/\Omega`,
-      :math:`G_p = (1+Z^2)\,4\,\mathrm{Re}\,\beta/(|1+\beta|^2+4Z^2)`, which for :math:`\Gamma=0` is
-      0 in the gap and :math:`(1+Z^2)4\beta/[(1+\beta)^2+4Z^2]` above it.
+    * ``"strijkers"`` (default) [Strijkers]_: for :math:`\Gamma = 0`, :math:`A_p = 0`,
+      :math:`B_p = B_u/(1-A_u)` (:math:`=1` in the gap), :math:`G_p = (1+Z^2)(1-B_p)`, evaluated in a
+      cancellation-free form (exactly 0 in the gap at every Z).  For :math:`\Gamma > 0`
+      [reconstructed]: the Lorentzian (lifetime) broadening of that channel,
+      :math:`G_p^\Gamma = L_\Gamma * G_p^0` -- the same operation that turns the BCS DOS into the
+      Dynes DOS (:math:`N_D = L_\Gamma * N_{BCS}`), so the in-gap current flows only through the
+      broadened quasiparticle states (:math:`\approx 2\Gamma/\pi\Delta` at :math:`E = 0`, Z = 0)
+      and :math:`\Gamma\to 0` recovers the published channel continuously.
+    * ``"mazin"`` [Mazin]_ [Woods]_ (ballistic half-metal, evanescent Andreev hole): with
+      :math:`\beta = w/\Omega`, :math:`G_p = (1+Z^2)\,4\,\mathrm{Re}\,\beta/(|1+\beta|^2+4Z^2)`; 0 in the gap
+      for :math:`\Gamma = 0`, proportional to the Dynes DOS :math:`\mathrm{Re}\,\beta` in the gap for
+      :math:`\Gamma > 0`.
+    * ``"strijkers_continued"``: :math:`B_p = B_u/(1-A_u)` with the complex-energy coefficients for all
+      :math:`\Gamma` (the fitkit <= 0.1 form, kept to reproduce old fits).  Identical to ``"strijkers"``
+      at :math:`\Gamma = 0`; **unphysical** for :math:`\Gamma > 0` at small Z (in-gap transmission
+      :math:`\to 1` as :math:`Z\to 0`, 0.34 at :math:`\Gamma = 0.01\Delta`, Z = 0.1).
 
     Parameters
     ----------
@@ -251,7 +345,8 @@ def spin_polarized_t0(energy: ArrayLike, delta: float, gamma: float, z: float, p
     polarization
         Transport spin polarisation :math:`P`, in [0, 1].
     form
-        ``"strijkers"`` or ``"mazin"``: the polarised-channel formula.
+        ``"strijkers"``, ``"mazin"`` or ``"strijkers_continued"`` (see above and
+        :data:`POLARIZED_FORM_LABELS`).
 
     Returns
     -------
@@ -261,18 +356,16 @@ def spin_polarized_t0(energy: ArrayLike, delta: float, gamma: float, z: float, p
     Raises
     ------
     ValueError
-        If ``form`` is not one of the two names.
+        If ``form`` is not one of the names.
 
     Notes
     -----
-    [confirmed] For :math:`\Gamma = 0` both forms are the published ones; :math:`Z = 0` gives
-    :math:`G(0) = 2(1-P)`.  [reconstructed] For :math:`\Gamma > 0` the polarised channels are
-    continued with the same complex energy :math:`w = |E| + i\Gamma` as the unpolarised one:
-    :math:`B_p = 4Z^2(1+Z^2)|\Omega|^2/(|w+(1+2Z^2)\Omega|^2-\Delta^2)`, written so that it is a
-    single formula (it equals 1 in the gap when :math:`\Gamma = 0`; the 0/0 at :math:`Z = \Gamma = 0`
-    in the gap takes its limit 1); the Mazin channel uses the transmission of a delta barrier
-    between media with a complex velocity ratio :math:`\beta`.  The two forms differ near the gap
-    edge: at :math:`E\to\Delta^+` Strijkers gives :math:`1+Z^2`, Mazin gives 0.
+    [confirmed] For :math:`\Gamma = 0` the ``strijkers`` and ``mazin`` forms are the published ones;
+    :math:`Z = 0` gives :math:`G(0) = 2(1-P)`.  The two differ near the gap edge: at
+    :math:`E\to\Delta^+` Strijkers gives :math:`1+Z^2`, Mazin gives 0.  Default ``"strijkers"``:
+    it is the channel of the Stoner/PCAR literature whose P values users compare with, it is
+    unchanged at :math:`\Gamma = 0` (where most PCAR fits, e.g. :func:`fitkit.analysis.pcar.fit_pcar`,
+    hold Gamma), and its :math:`\Gamma > 0` continuation is now physical.
 
     References
     ----------
@@ -282,20 +375,21 @@ def spin_polarized_t0(energy: ArrayLike, delta: float, gamma: float, z: float, p
     --------
     >>> round(float(spin_polarized_t0(0.0, 1.0, 0.0, 0.0, 0.5)), 6)
     1.0
+    >>> float(spin_polarized_t0(0.5, 1.0, 0.0, 1e-8, 1.0))  # fully polarised, in the gap
+    0.0
     """
     if form not in _POLARIZED_FORMS:
         raise ValueError(f"spin_polarized_t0: form={form!r} is not one of {list(_POLARIZED_FORMS)}")
     z2 = float(z) ** 2
     p = float(polarization)
     g_u = btk_t0(energy, delta, gamma, z)
+    if p == 0.0:
+        return g_u
     w, omega = _w_omega(energy, delta, gamma)
-    if form == "strijkers":
-        c = 1.0 + 2.0 * z2
-        num = (c * c - 1.0) * np.abs(omega) ** 2
-        den = np.abs(w + c * omega) ** 2 - float(delta) ** 2
-        ok = den > 0.0
-        b_p = np.where(ok, num / np.where(ok, den, 1.0), 1.0)
-        g_p = (1.0 + z2) * (1.0 - np.minimum(b_p, 1.0))
+    if form == "strijkers" and float(gamma) > 0.0:
+        g_p = _strijkers_lifetime(np.asarray(energy, dtype=float), float(delta), float(gamma), z2)
+    elif form in ("strijkers", "strijkers_continued"):
+        g_p = (1.0 + z2) * (1.0 - _strijkers_pass_fraction(w, omega, float(delta), z2))
     else:
         with np.errstate(divide="ignore", invalid="ignore"):
             beta = w / omega
