@@ -9,6 +9,7 @@ is copied out of the memory map.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ from numpy.typing import NDArray
 
 from fitkit import units as _u
 from fitkit.errors import DataValidationError
+from fitkit.io.nanonis_dat import choose_lockin, parse_column_name
 
 __all__ = ["LOCKIN_PREFIXES", "channel_unit", "default_channel", "read_block", "resolve_channel"]
 
@@ -24,7 +26,11 @@ LOCKIN_PREFIXES: tuple[str, ...] = ("li_demod", "input")
 
 
 def default_channel(ds: Any) -> str:
-    """The conductance variable of a grid dataset: the first lock-in (``li_demod_*``/``input_*``) channel.
+    """The conductance variable of a grid dataset: the lock-in channel.
+
+    Chosen as for the Nanonis loaders (:func:`fitkit.io.nanonis_dat.choose_lockin`): a named
+    lock-in output (``LI Demod N X``, ``LockIn``), else an ``Input N`` channel only when a header
+    comment describes an external lock-in (a Kelvin-probe ``Input 6`` is not a conductance).
 
     Parameters
     ----------
@@ -42,12 +48,19 @@ def default_channel(ds: Any) -> str:
         If the dataset has no lock-in channel (pass ``channel=`` explicitly).
     """
     spectral = [str(v) for v in ds.data_vars if ds[v].dims == ("y", "x", "bias")]
-    for prefix in LOCKIN_PREFIXES:
-        for v in spectral:
-            if v.lower().startswith(prefix):
-                return v
+    by_base: dict[str, str] = {}
+    for v in spectral:
+        by_base.setdefault(parse_column_name(str(ds[v].attrs.get("nanonis_name", v)))["name"], v)
+    try:
+        raw = json.loads(ds.attrs.get("raw_header_json", "{}"))
+    except (TypeError, ValueError):
+        raw = {}
+    chan, reason = choose_lockin(list(by_base), raw if isinstance(raw, dict) else {})
+    if chan is not None:
+        return by_base[chan]
     raise DataValidationError(
-        f"{ds.attrs.get('source_path', 'grid')}: no lock-in channel among {spectral}; pass channel=..."
+        f"{ds.attrs.get('source_path', 'grid')}: no lock-in channel among {spectral} ({reason}); "
+        "pass channel=..."
     )
 
 

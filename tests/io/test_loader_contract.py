@@ -207,3 +207,36 @@ def test_nanonis_input_channel_with_lockin_comment_stays_didv(test_data):
     s = load(test_data / "nanonis_generic4_single.dat")
     assert s.meta.extra["lockin_channel"] == "Input 3"
     assert "external lock-in" in s.meta.extra["lockin_channel_reason"]
+
+
+def test_grid_default_channel_follows_the_same_rule(tmp_path):
+    from fitkit.io.grid_blocks import default_channel
+
+    bias = np.linspace(-1e-3, 1e-3, 5)
+    lock = write_3ds(
+        tmp_path / "l.3ds",
+        bias,
+        {
+            "Current (A)": np.ones((1, 2, 5)),
+            "LI Demod 1 Y (A)": np.ones((1, 2, 5)),
+            "LI Demod 1 X (A)": np.ones((1, 2, 5)),
+        },
+    )
+    assert default_channel(open_grid(lock)) == "li_demod_1_x_A"  # X, not the Y component listed first
+    kpfm = write_3ds(
+        tmp_path / "k.3ds",
+        bias,
+        {"Current (A)": np.ones((1, 2, 5)), "Input 6 (V)": np.ones((1, 2, 5))},
+        header={"Comment": "KPFM"},
+    )
+    with pytest.raises(
+        FitkitError, match=r"k\.3ds: no lock-in channel .*no header comment describes an external"
+    ):
+        default_channel(open_grid(kpfm))
+    ext = write_3ds(
+        tmp_path / "e.3ds",
+        bias,
+        {"Current (A)": np.ones((1, 2, 5)), "Input 3 (V)": np.ones((1, 2, 5))},
+        header={"Comment": "Vac=1mVrms div 1/100"},
+    )
+    assert default_channel(open_grid(ext)) == "input_3_V"
