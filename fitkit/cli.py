@@ -290,6 +290,16 @@ def validate_cmd(config: Path) -> None:
     click.echo(f"{config}: OK" + (f" ({len(jobs)} job(s))" if jobs is not None else ""))
 
 
+@cli.command("schema")
+@click.option("--open", "open_registries", is_flag=True,
+              help="Registry names (models, formats, kinds) as suggestions, not a closed list (for plugins).")
+def schema_cmd(open_registries: bool) -> None:
+    """Print the JSON Schema of run configurations (for editors: fitkit schema > fitkit.schema.json)."""
+    from fitkit.config import json_schema
+
+    click.echo(json.dumps(json_schema(open_registries=open_registries), indent=2))
+
+
 @cli.command("run")
 @click.argument("config", type=click.Path(path_type=Path))
 @click.option("-o", "--outdir", type=click.Path(path_type=Path), default=None,
