@@ -1,7 +1,7 @@
 """Command-line interface: ``fitkit fit | models | formats | validate | run``.
 
 Each command parses its arguments, calls the library functions a notebook user would call
-(:func:`fitkit.load`, :func:`fitkit.fit_curve`, :func:`fitkit.report.writer.write_fit_report`,
+(:func:`fitkit.load`, :func:`fitkit.fit_curve`, :func:`fitkit.report.fit_report.write_fit_report`,
 :func:`fitkit.config.load_config`, :func:`fitkit.pipeline.run`) and prints a summary.
 
 Exit codes: 0 all fits succeeded; 1 the run completed but some fit failed; 2 usage, config or
@@ -173,8 +173,9 @@ def fit_cmd(file: Path, model_key: str, fmt: str | None, options: tuple[str, ...
             outdir: Path) -> None:
     """Fit one data FILE with one model and write a report folder per sweep."""
     from fitkit import fit_curve, get_model, load
+    from fitkit.report.fit_report import write_fit_report
     from fitkit.report.tables import parameter_table
-    from fitkit.report.writer import format_value_error, report_dirname, write_fit_report
+    from fitkit.report.writer import format_value_error, report_dirname
 
     loader_opts = _parse_assignments(options, "--option")
     overrides: dict[str, Any] = dict(_parse_assignments(params, "--param"))

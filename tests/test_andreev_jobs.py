@@ -22,7 +22,7 @@ from fitkit.config import load_config
 from fitkit.constants import G0_S
 from fitkit.errors import ConfigError
 from fitkit.pipeline import run
-from fitkit.pipeline.andreev_support import resolve_value
+from fitkit.pipeline.sources import resolve_value
 
 INO = SAMPLE_DATA / "andreev_ino"
 TRUTH = json.loads((INO / "truth.json").read_text())

@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fitkit.analysis.finkelstein import fit_finkelstein
 from fitkit.config import FrozenDict, JobConfig, RunConfig, Sample, load_config
 from fitkit.errors import ConfigError
 from fitkit.fitting.record import FitRecord
 from fitkit.physics.films import finkelstein_tc
 from fitkit.physics.wire import qps_length_with_error
-from fitkit.pipeline import JOB_KINDS, run
-from fitkit.pipeline.series import fit_finkelstein
+from fitkit.pipeline import JOB_KINDS, JobContext, run
 
 
 # ------------------------------------------------------------------------------------------ qps_join
@@ -67,9 +67,8 @@ def test_qps_join_value_and_propagated_error(rng):
     gx, gz = rng.uniform(4.0, 9.0), rng.uniform(1.0, 4.0)
     gx_e, gz_e = rng.uniform(0.05, 0.3), rng.uniform(0.05, 0.3)
     cfg = _qps_cfg([Sample("W1", FrozenDict({"xi_nm": 120.0, "length_um": 2.0}))], a=1.0)
-    (rec,) = JOB_KINDS["qps_join"].finalize(
-        cfg.jobs[2], cfg, {"rt": [_ps("W1", gx, gx_e)], "sp": [_sp("W1", gz, gz_e)]}
-    )
+    res = {"rt": [_ps("W1", gx, gx_e)], "sp": [_sp("W1", gz, gz_e)]}
+    (rec,) = JOB_KINDS["qps_join"].finalize(JobContext(cfg.jobs[2], cfg, res))
     assert rec.success, rec.message
     lc_ref, err_ref = qps_length_with_error(gx, gx_e, gz, gz_e, 120.0)
     assert rec.derived["l_c"] == pytest.approx(float(lc_ref), rel=1e-12)
@@ -88,7 +87,7 @@ def test_qps_join_value_and_propagated_error(rng):
 def test_qps_join_ln_error_is_relative_error():
     cfg = _qps_cfg([Sample("W", FrozenDict({"xi_nm": 140.0, "length_um": 20.0}))])
     res = {"rt": [_ps("W", 7.5, 0.2)], "sp": [_sp("W", 2.5, 0.1)]}
-    (rec,) = JOB_KINDS["qps_join"].finalize(cfg.jobs[2], cfg, res)
+    (rec,) = JOB_KINDS["qps_join"].finalize(JobContext(cfg.jobs[2], cfg, res))
     assert rec.meta["regime"] == "crossover"  # 20 um vs 11.92 um
     assert rec.derived_stderr["ln_l_c"] == pytest.approx(rec.derived_stderr["l_c"] / rec.derived["l_c"])
 
@@ -104,7 +103,8 @@ def test_qps_join_regimes_lengths_and_missing_partner():
     cfg = _qps_cfg(samples, regime_factor=2.0)
     rt = [_ps(s, 7.5, 0.1) for s in ("S", "I", "C", "N", "M")] + [_ps("F", 7.0, 0.1, ok=False)]
     sp = [_sp(s, 2.5, 0.05) for s in ("S", "I", "C", "N", "F")]
-    out = {r.sample_id: r for r in JOB_KINDS["qps_join"].finalize(cfg.jobs[2], cfg, {"rt": rt, "sp": sp})}
+    res = {"rt": rt, "sp": sp}
+    out = {r.sample_id: r for r in JOB_KINDS["qps_join"].finalize(JobContext(cfg.jobs[2], cfg, res))}
     assert set(out) == {"S", "I", "C", "N", "M", "F"}
     assert out["S"].derived["l_c"] / 1e3 == pytest.approx(11.92, abs=0.005)
     assert [out[k].meta["regime"] for k in "SIC"] == ["superconducting", "insulating", "crossover"]
@@ -122,10 +122,12 @@ def test_qps_join_regimes_lengths_and_missing_partner():
 def test_qps_join_gz_at_sit_is_superconducting_and_repeats_are_combined():
     cfg = _qps_cfg([Sample("W", FrozenDict({"xi_nm": 100.0, "length_um": 5.0}))])
     sp = [_sp("W", 15.0, 0.5), _sp("W", 17.0, 0.5)]  # mean 16 = G_Z_SIT: L_c infinite
-    (rec,) = JOB_KINDS["qps_join"].finalize(cfg.jobs[2], cfg, {"rt": [_ps("W", 5.0, 0.1)], "sp": sp})
-    assert rec.derived["g_z"] == pytest.approx(16.0) and rec.derived_stderr["g_z"] == pytest.approx(
-        0.5 / 2**0.5
-    )
+    res = {"rt": [_ps("W", 5.0, 0.1)], "sp": sp}
+    (rec,) = JOB_KINDS["qps_join"].finalize(JobContext(cfg.jobs[2], cfg, res))
+    # 15 and 17 (+- 0.5) are 2.8 sigma apart: chi2_red = (1 + 1) / 0.5**2 / (2 - 1) = 8 > 1, so the
+    # inverse-variance error 0.5/sqrt(2) is scaled by sqrt(8) (PDG scale factor): 1.0
+    assert rec.derived["g_z"] == pytest.approx(16.0)
+    assert rec.derived_stderr["g_z"] == pytest.approx(0.5 / 2**0.5 * math.sqrt(8.0))
     assert math.isinf(rec.derived["l_c"]) and rec.meta["regime"] == "superconducting"
     assert any("combined" in w for w in rec.warnings)
 
@@ -164,7 +166,7 @@ def test_finkelstein_takes_t_zero_or_a_fit_parameter_in_any_temperature_unit():
     for recs, name in ((desc, "t_zero_K"), (desc, "t_zero"), (fits, "t_c")):
         job = JobConfig(name="law", kind="finkelstein", depends_on=("rt",), options=FrozenDict({"t_c": name}))
         cfg = RunConfig(1, "t", Path("."), (JobConfig(name="rt", kind="fit"), job), tuple(samples))
-        (rec,) = JOB_KINDS["finkelstein"].finalize(job, cfg, {"rt": recs})
+        (rec,) = JOB_KINDS["finkelstein"].finalize(JobContext(job, cfg, {"rt": recs}))
         assert rec.success and rec.values["t_c0"] == pytest.approx(3.0, rel=1e-5), (name, rec.message)
         assert [p["t_c_K"] for p in rec.meta["points"]] == pytest.approx(list(tc))
 
@@ -248,7 +250,7 @@ def test_series_config_errors(tmp_path, sample_data):
         load_config(tmp_path / "a.yaml")
     msg = str(info.value)
     assert "jobs[0].plot_against: 'width_nm' is not a numeric column of the sample table" in msg
-    assert "jobs[1].options.errors: expected 'absolute' or 'scaled'" in msg
+    assert "jobs[1].options.errors: 'loose' is not one of ['absolute', 'scaled']" in msg
     (tmp_path / "c.yaml").write_text(FILM_CONFIG.replace("{t_c: t_c50, ", "{t_c: t_half, "))
     with pytest.raises(ConfigError, match=r"jobs\[1\]\.options\.t_c: 't_half' is not a temperature"):
         load_config(tmp_path / "c.yaml")
@@ -258,7 +260,7 @@ def test_series_config_errors(tmp_path, sample_data):
 
 
 def test_an_unexpected_error_in_a_series_step_is_a_failed_record(tmp_path, sample_data, monkeypatch):
-    from fitkit.pipeline.jobs import JobKind
+    from fitkit.pipeline import JobKind
 
     class Boom(JobKind):
         name = "boom"
@@ -266,7 +268,7 @@ def test_an_unexpected_error_in_a_series_step_is_a_failed_record(tmp_path, sampl
         needs_from = True
         item_level = False
 
-        def finalize(self, job, cfg, results, outdir=None):
+        def finalize(self, ctx):
             raise ZeroDivisionError("division by zero in a series step")
 
     monkeypatch.setitem(JOB_KINDS, "boom", Boom())

@@ -32,19 +32,21 @@ References
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from fitkit.analysis.records import Quantity, find_quantity
+from fitkit.analysis.stats import weighted_mean
 from fitkit.errors import DataValidationError
 from fitkit.fitting.record import FitRecord
 from fitkit.physics.wire import qps_length_with_error, qps_regime
 from fitkit.units import UnitError, convert
 
-__all__ = ["QPSLength", "qps_join", "qps_join_records", "qps_join_samples"]
+__all__ = ["QPSLength", "qps_join", "qps_join_records", "qps_join_samples", "qps_join_series", "qps_record"]
 
 
 @dataclass(frozen=True)
@@ -159,8 +161,8 @@ def qps_join(
     warn: list[str] = []
     if not (np.isfinite(g_xi_err) and np.isfinite(g_z_err)):
         warn.append("a standard error of g_xi or g_Z is unknown; l_c_err_nm is NaN")
-    lc, err = qps_length_with_error(g_xi, g_xi_err, g_z, g_z_err, xi_nm, a, b)
-    lc, err = float(lc), float(err)
+    lc_arr, err_arr = qps_length_with_error(g_xi, g_xi_err, g_z, g_z_err, xi_nm, a, b)
+    lc, err = float(lc_arr), float(err_arr)
     if math.isinf(lc):
         ln_lc, ln_err = math.inf, math.nan
         regime = minus = plus = qps_regime(length_nm, lc, factor)
@@ -188,15 +190,17 @@ def qps_join(
                      warnings=tuple(warn))
 
 
-def _param(rec: FitRecord, name: str, prefix: str, role: str) -> tuple[float, float, str]:
+def _param(rec: FitRecord, name: str, prefix: str, role: str) -> Quantity:
+    """The parameter ``<prefix><name>`` of ``rec`` (exact name), else DataValidationError."""
     key = f"{prefix}{name}"
-    if key not in rec.values:
+    q = find_quantity(rec, key) if key in rec.values else None
+    if q is None:
         where = rec.source_path or rec.sample_id or rec.model_key
         raise DataValidationError(
             f"{where}: {role} record (model '{rec.model_key}') has no parameter '{key}'; "
             f"available: {sorted(rec.values)} (set the prefix argument)"
         )
-    return float(rec.values[key]), float(rec.stderr.get(key, math.nan)), rec.units.get(key, "")
+    return q
 
 
 def _length_nm(value: float, unit: str, what: str, where: str) -> float:
@@ -303,3 +307,123 @@ def qps_join_samples(
     frame = pd.DataFrame(rows, columns=list(QPSLength.__dataclass_fields__))
     frame.attrs["unmatched"] = sorted(set(phase_slip) ^ set(tunnel))
     return frame
+
+
+def qps_join_series(
+    phase_slip: Sequence[FitRecord],
+    tunnel: Sequence[FitRecord],
+    *,
+    g_xi: str = "g_xi",
+    g_z: str = "g_z",
+    xi_nm: tuple[float, str] | None = None,
+    length_nm: tuple[float, str] | None = None,
+    b: tuple[float, str] | None = None,
+    a: float = 1.0,
+    factor: float = 2.0,
+    sample_id: str = "",
+) -> QPSLength:
+    r"""Join all phase-slip and tunnel records of one wire (repeated fits are averaged first).
+
+    Each of :math:`g_\xi` and :math:`g_Z` is the inverse-variance mean
+    (:func:`fitkit.analysis.stats.weighted_mean`, PDG-scaled) of the records that carry it (looked
+    up with :func:`fitkit.analysis.records.find_quantity`, so prefixed names match), then
+    :func:`qps_join` gives L_c and the regime.
+
+    Parameters
+    ----------
+    phase_slip, tunnel
+        The records with ``g_xi`` (phase-slip fits) and with ``g_z`` (plasmon fits), >= 1 each.
+    g_xi, g_z
+        Names (roots) of the two quantities.
+    xi_nm, length_nm
+        ``(value in nm, source description)``; None: the first phase-slip record's (fixed)
+        ``xi`` / ``length`` parameter, converted with its declared unit.
+    b
+        ``(value, source)``; None: the phase-slip record's ``b``, else 1.
+    a, factor
+        As in :func:`qps_join`.
+    sample_id
+        Wire name.
+
+    Returns
+    -------
+    QPSLength
+        ``sources`` holds ``"<what>: <where from>"`` for xi, length and b; ``warnings`` says when
+        records were averaged or errors are missing.
+
+    Raises
+    ------
+    DataValidationError
+        If a list is empty, a length is missing or not positive.
+    """
+    if not phase_slip or not tunnel:
+        raise DataValidationError(
+            f"qps_join_series({sample_id}): need >= 1 phase-slip and >= 1 tunnel record"
+        )
+    warn: list[str] = []
+    parts: dict[str, tuple[float, float]] = {}
+    for role, name, recs in (("g_xi", g_xi, phase_slip), ("g_z", g_z, tunnel)):
+        qs = [q for q in (find_quantity(r, name) for r in recs) if q is not None]
+        if not qs:
+            raise DataValidationError(f"qps_join_series({sample_id}): no record has '{name}'")
+        if len(qs) == 1:
+            v, e = qs[0].value, qs[0].error
+        else:
+            m = weighted_mean([q.value for q in qs], [q.error for q in qs])
+            v, e = m.mean, m.error
+            warn.append(f"{role}: {len(qs)} records of this sample combined (inverse-variance mean)")
+        if not (math.isfinite(e) and e > 0):
+            warn.append(f"{role} has no standard error; the error of L_c is unknown")
+        parts[role] = (v, e)
+    ps = phase_slip[0]
+    where = ps.source_path or ps.sample_id or ps.model_key
+    got: dict[str, tuple[float, str]] = {}
+    for key, given in (("xi", xi_nm), ("length", length_nm)):
+        if given is None:
+            q = find_quantity(ps, key)
+            if q is not None and q.unit:
+                given = (_length_nm(q.value, q.unit, key, where), f"fixed parameter of {ps.model_key} fit")
+        if given is None or not given[0] > 0:
+            raise DataValidationError(
+                f"qps_join: no {key} for sample '{sample_id}' (give it, or fix '{key}' in the phase-slip fit)"
+            )
+        got[key] = given
+    if b is None:
+        qb = find_quantity(ps, "b")
+        b = (qb.value, f"{ps.model_key} fit") if qb is not None else (1.0, "default")
+    (gx, gx_e), (gz, gz_e) = parts["g_xi"], parts["g_z"]
+    sources = tuple(f"{k}: {v[1]}" for k, v in (*got.items(), ("b", b)))
+    res = qps_join(gx, gx_e, gz, gz_e, got["xi"][0], got["length"][0], a=a, b=float(b[0]), factor=factor,
+                   sample_id=sample_id, sources=sources)
+    return QPSLength(**{**asdict(res), "warnings": (*warn, *res.warnings)})
+
+
+def qps_record(res: QPSLength, *, model_key: str = "qps_join", source_path: str = "",
+               meta: Mapping[str, Any] | None = None) -> FitRecord:
+    """A :class:`FitRecord` of a join: ``derived`` l_c, xi, length [nm], g_xi, g_z, length_over_l_c, ln_l_c.
+
+    ``meta`` gets ``regime``, ``regime_range`` (at L_c -+ sigma), ``a``, ``b`` and the ``sources``
+    (what -> where from) besides the given entries.
+    """
+    ratio = res.length_nm / res.l_c_nm
+    ratio_e = ratio * res.l_c_err_nm / res.l_c_nm if math.isfinite(res.l_c_nm) else 0.0
+    msg = (f"{res.regime}: L = {res.length_nm / 1e3:.4g} um, L_c = {res.l_c_nm / 1e3:.4g} um "
+           f"(+- {res.l_c_err_nm / 1e3:.2g} um)")
+    srcs = dict(s.split(": ", 1) for s in res.sources if ": " in s)
+    return FitRecord(
+        model_key=model_key,
+        sample_id=res.sample_id,
+        source_path=source_path,
+        derived={"l_c": res.l_c_nm, "g_xi": res.g_xi, "g_z": res.g_z, "xi": res.xi_nm,
+                 "length": res.length_nm, "length_over_l_c": ratio, "ln_l_c": res.ln_l_c},
+        derived_stderr={"l_c": res.l_c_err_nm, "g_xi": res.g_xi_err, "g_z": res.g_z_err,
+                        "length_over_l_c": ratio_e, "ln_l_c": res.ln_l_c_err},
+        derived_units={"l_c": "nm", "g_xi": "1", "g_z": "1", "xi": "nm", "length": "nm",
+                       "length_over_l_c": "1", "ln_l_c": "1"},
+        success=True,
+        message=msg,
+        warnings=res.warnings,
+        meta={**dict(meta or {}), "regime": res.regime,
+              "regime_range": [res.regime_lc_minus, res.regime_lc_plus], "a": res.a, "b": res.b,
+              "sources": srcs},
+    )

@@ -1,6 +1,6 @@
 """The batch engine: expand jobs into items, run them in parallel, keep every result, report.
 
-Backends (identical results, since every item runs the same :func:`fitkit.pipeline.jobs.run_item`):
+Backends (identical results, since every item runs the same :func:`fitkit.pipeline.worker.run_item`):
 
 * ``workers=1``: in this process, one item after another;
 * default: a :class:`concurrent.futures.ProcessPoolExecutor` with ``workers`` (default: all
@@ -15,6 +15,7 @@ input hash still match and recomputes the rest.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import hashlib
 import json
@@ -30,12 +31,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tqdm.auto import tqdm
+
 from fitkit.config import RunConfig, load_plugins
-from fitkit.fitting.batch import CAPTURED_ERRORS
+from fitkit.errors import FitkitError
+from fitkit.fitting.batch import CAPTURED_ERRORS, failed_record
 from fitkit.fitting.record import FitRecord
-from fitkit.pipeline.jobs import ITEM_SCHEMA, JOB_KINDS, ItemTask, file_hash, run_item
+from fitkit.pipeline.base import ItemTask, JobContext
 from fitkit.pipeline.output import read_item, write_run_report
-from fitkit.report.writer import atomic_write_json, write_manifest
+from fitkit.pipeline.worker import ITEM_SCHEMA, run_item
+from fitkit.registry import JOB_KINDS
+from fitkit.report.writer import atomic_write_json, sha256_file, write_manifest
 
 __all__ = ["Failure", "RunSummary", "job_digest", "plan", "run"]
 
@@ -60,8 +66,10 @@ class RunSummary:
     ----------
     outdir
         The run folder.
-    n_ok, n_failed
-        Successful and failed records (fits, descriptor sets, job-level results).
+    n_ok, n_suspect, n_failed
+        Records by verdict (fits, descriptor sets, job-level results): ``ok``, ``suspect`` (the fit
+        finished but is not to be trusted without a look; see ``suspects``), ``failed`` (did not
+        converge, or the model grossly misses the data).
     n_items
         Work items of the run; ``n_resumed`` of them were reused from item files.
     failures
@@ -80,15 +88,17 @@ class RunSummary:
     failures: tuple[Failure, ...] = ()
     records: tuple[FitRecord, ...] = field(default=(), repr=False)
     elapsed_s: float = 0.0
+    n_suspect: int = 0
+    suspects: tuple[Failure, ...] = ()
 
     @property
     def exit_code(self) -> int:
-        """CLI exit code: 0 when everything succeeded, 1 when some record failed."""
+        """CLI exit code: 0 when no record failed (suspect ones included), 1 when some record failed."""
         return 1 if self.n_failed else 0
 
 
 def _plugin_hashes(cfg: RunConfig) -> list[str]:
-    return [file_hash(p) for p in cfg.plugins]
+    return [sha256_file(p) for p in cfg.plugins]
 
 
 def job_digest(cfg: RunConfig, job_name: str) -> str:
@@ -126,7 +136,8 @@ def plan(
         if not kind.item_level:
             continue
         digest = job_digest(cfg, job.name)
-        for item_id, payload, ih in kind.expand(job, cfg, hashes):
+        ctx = JobContext(job=job, config=cfg, outdir=out, display_units=dict(cfg.report.display_units))
+        for item_id, payload, ih in kind.expand(ctx, hashes):
             fits = str(out / "fits" / job.name / item_id) if (out is not None and cfg.report.plots) else None
             tasks.append(
                 ItemTask(
@@ -165,8 +176,6 @@ def _reusable(doc: Mapping[str, Any] | None, task: ItemTask) -> list[FitRecord] 
 
 
 def _progress(total: int, enabled: bool, desc: str) -> Any:
-    from tqdm.auto import tqdm
-
     return tqdm(
         total=total, desc=desc, unit="item", disable=not (enabled and sys.stderr.isatty()), leave=False
     )
@@ -196,17 +205,17 @@ def _execute_local(tasks: list[ItemTask], workers: int, on_done: Callable[[dict[
 
 
 def _execute_dask(tasks: list[ItemTask], scheduler: Any, on_done: Callable[[dict[str, Any]], None]) -> None:
-    import distributed
+    import distributed  # optional and slow to import: only for a Dask run
 
     own = not isinstance(scheduler, distributed.Client)
-    client = distributed.Client(scheduler) if own else scheduler
+    client = distributed.Client(scheduler) if own else scheduler  # type: ignore[no-untyped-call]
     try:
         futures = [
             client.submit(run_item, t, pure=False, key=f"fitkit-{t.job.name}-{t.item_id}-{t.input_hash[:8]}")
             for t in tasks
         ]
         try:
-            for fut in distributed.as_completed(futures):
+            for fut in distributed.as_completed(futures):  # type: ignore[no-untyped-call]
                 on_done(fut.result())
         except BaseException:
             client.cancel(futures)
@@ -311,16 +320,15 @@ def run(
     by_job: dict[str, list[FitRecord]] = {}
     for r in ordered:
         by_job.setdefault(str(r.meta.get("job", "")), []).append(r)
+    disp = dict(config.report.display_units)
     for job in config.jobs:
         kind = JOB_KINDS[job.kind]
+        ctx = JobContext(job=job, config=config, results=by_job, outdir=out, display_units=disp)
         try:
-            recs = kind.finalize(job, config, by_job, **({"outdir": out} if _takes_outdir(kind) else {}))
+            recs = kind.finalize(ctx)
         except CAPTURED_ERRORS as err:  # one broken series step must not lose the other results
             if fail_fast:
                 raise
-            from fitkit.errors import FitkitError
-            from fitkit.fitting.batch import failed_record
-
             if not isinstance(err, FitkitError):
                 log.error("job '%s' (%s) failed unexpectedly", job.name, job.kind, exc_info=err)
             recs = [failed_record(err, model_key=job.kind, config_digest=job_digest(config, job.name))]
@@ -330,12 +338,20 @@ def run(
         ordered.extend(recs)
 
     failures = tuple(
-        Failure(str(r.meta.get("job", "")), str(r.meta.get("item_id", "")), r.source_path, r.message)
+        Failure(str(r.meta.get("job", "")), str(r.meta.get("item_id", "")), r.source_path,
+                r.message if not r.success else "; ".join(r.verdict_reasons))
         for r in ordered
-        if not r.success
+        if r.verdict == "failed"
     )
-    n_ok = sum(r.success for r in ordered)
-    info = {"n_ok": n_ok, "n_failed": len(failures), "n_items": len(tasks), "n_resumed": n_resumed}
+    suspects = tuple(
+        Failure(str(r.meta.get("job", "")), str(r.meta.get("item_id", "")), r.source_path,
+                "; ".join(r.verdict_reasons))
+        for r in ordered
+        if r.verdict == "suspect"
+    )
+    n_ok = sum(r.verdict == "ok" for r in ordered)
+    info = {"n_ok": n_ok, "n_suspect": len(suspects), "n_failed": len(failures), "n_items": len(tasks),
+            "n_resumed": n_resumed}
     write_run_report(out, config, ordered, info)
     _write_manifest(out, config, tasks, started, info, failures)
     return RunSummary(
@@ -345,22 +361,14 @@ def run(
         n_items=len(tasks),
         n_resumed=n_resumed,
         failures=failures,
+        n_suspect=len(suspects),
+        suspects=suspects,
         records=tuple(ordered),
         elapsed_s=time.time() - t0,
     )
 
 
-def _takes_outdir(kind: Any) -> bool:
-    """Whether a kind's ``finalize`` accepts ``outdir`` (plugins written before it was added do not)."""
-    import inspect
-
-    params = inspect.signature(kind.finalize).parameters
-    return "outdir" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
-
-
 def _tag(rec: FitRecord, job: str) -> FitRecord:
-    import dataclasses
-
     return dataclasses.replace(rec, meta={"job": job, "item_id": rec.meta.get("item_id", "_job"), **rec.meta})
 
 

@@ -1,18 +1,12 @@
-"""Output files: atomic writes, the per-fit report folder and the run manifest.
+"""Output files: atomic writes, value formatting, file-name slugs and the run manifest.
 
 Every file fitkit writes goes through :func:`atomic_write_bytes` (a temporary file in the
 target folder, ``fsync``, then :func:`os.replace`), so a crash or a full disk never leaves a
 half-written result behind: readers see either the old file or the complete new one.
 
-Layout of one fit report (:func:`write_fit_report`)::
-
-    <outdir>/<name>/            name = report_dirname(record): "<sample>__<model_key>"
-        fit.png                 data + model (log-y for resistance), residual panel below
-        parameters.csv          parameter_table(record): name, value, stderr, unit, vary,
-                                at_bound, init, description (display units)
-        parameters.json         write_json([record]): values, stderr, units, correlations,
-                                statistics, warnings, provenance
-        summary.md              short Markdown summary for a lab notebook
+The per-fit report folder (layout there) is written by
+:func:`fitkit.report.fit_report.write_fit_report`, which uses the tables and plots; this module
+imports neither, so the report package has no import cycle.
 
 A run folder also holds ``run.json`` (:func:`write_manifest`).
 """
@@ -50,9 +44,8 @@ __all__ = [
     "format_value_error",
     "json_default",
     "report_dirname",
+    "safe_id",
     "sha256_file",
-    "summary_markdown",
-    "write_fit_report",
     "write_manifest",
 ]
 
@@ -352,8 +345,16 @@ def format_value_error(value: float, err: float | None, unit: str = "") -> str:
 _SLUG = re.compile(r"[^A-Za-z0-9._+-]+")
 
 
-def _slug(text: str) -> str:
-    return _SLUG.sub("_", text).strip("._") or "fit"
+def safe_id(text: str, default: str = "item") -> str:
+    """A file-name-safe version of ``text``: runs of other characters than letters, digits and
+    ``. _ + -`` become ``_``; leading/trailing ``.`` and ``_`` are stripped; ``default`` if nothing is left.
+
+    The one slug function of fitkit (item ids, report folders, plot and series file names).
+
+    >>> safe_id("Ti wire #3 (20 um)"), safe_id("sis+sis"), safe_id("..", "fit")
+    ('Ti_wire_3_20_um', 'sis+sis', 'fit')
+    """
+    return _SLUG.sub("_", str(text)).strip("._") or default
 
 
 def report_dirname(record: FitRecord) -> str:
@@ -362,147 +363,7 @@ def report_dirname(record: FitRecord) -> str:
     The sample is ``record.sample_id``, else the stem of ``record.source_path``, else ``"fit"``.
     """
     sample = record.sample_id or (Path(record.source_path).stem if record.source_path else "fit")
-    return f"{_slug(sample)}__{_slug(record.model_key)}"
-
-
-def _model_notes(record: FitRecord) -> list[str]:
-    notes: list[str] = []
-    raw = record.meta.get("notes") if isinstance(record.meta, Mapping) else None
-    if isinstance(raw, str):
-        notes.append(raw)
-    elif isinstance(raw, Iterable):
-        notes.extend(str(n) for n in raw)
-    from fitkit.models import MODEL_REGISTRY
-
-    for key in record.model_key.split("+"):
-        cls = MODEL_REGISTRY.get(key)
-        extra = getattr(cls, "report_notes", None) if cls is not None else None
-        if isinstance(extra, str):
-            extra = [extra]
-        for n in extra or ():
-            text = f"{key}: {n}" if "+" in record.model_key else str(n)
-            if text not in notes:
-                notes.append(text)
-    return notes
-
-
-def summary_markdown(record: FitRecord, *, display_units: Mapping[str, str] | None = None,
-                     title: str | None = None, figure: str | None = "fit.png") -> str:
-    """Return a short Markdown summary of one fit, for pasting into a lab notebook.
-
-    Parameters
-    ----------
-    record
-        The fit.
-    display_units
-        Display-unit overrides (see :func:`fitkit.report.tables.resolve_display_unit`).
-    title
-        Heading; defaults to ``"<sample> - <model_key>"``.
-    figure
-        Relative path of the figure to embed, or None.
-
-    Returns
-    -------
-    str
-        Markdown: provenance, outcome, parameter table (``0.231(4) meV``), derived quantities,
-        reduced chi-square, warnings and model caveats.
-    """
-    from fitkit.report.tables import parameter_table
-
-    sample = record.sample_id or (Path(record.source_path).stem if record.source_path else "")
-    heading = title or f"{sample or 'fit'} - {record.model_key}"
-    lines = [f"# {heading}", ""]
-    status = "converged" if record.success else "**FAILED**"
-    opts = ", ".join(f"{k}={v}" for k, v in sorted(record.options.items()))
-    rows = [
-        ("sample", sample or "-"),
-        ("file", f"`{record.source_path}`" if record.source_path else "-"),
-        ("model", f"`{record.model_key}`" + (f" ({opts})" if opts else "")),
-        ("data", f"`{record.y_column}` vs `{record.x_column}`, {record.ndata} points, "
-                 f"{record.nvarys} free parameters"),
-        ("status", f"{status}" + (f": {record.message}" if record.message else "")),
-        ("reduced chi^2", f"{record.redchi:.4g}"),
-        ("AIC / BIC", f"{record.aic:.5g} / {record.bic:.5g}"),
-    ]
-    lines += ["| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows), ""]
-    table = parameter_table(record, display_units=display_units)
-    lines += ["## Parameters", "", "| parameter | value | | description |", "|---|---|---|---|"]
-    for row in table.itertuples(index=False):
-        val = format_value_error(row.value, row.stderr, row.unit)
-        flag = ""
-        if not row.vary and row.kind == "parameter":
-            flag = "fixed" if math.isnan(row.stderr) else "constrained"
-        if row.kind == "derived":
-            flag = "derived"
-        if row.at_bound:
-            flag = (flag + ", " if flag else "") + "**at bound**"
-        lines.append(f"| `{row.name}` | {val} | {flag} | {row.description} |")
-    scaled = getattr(record.result, "scale_covar", None)
-    lines += ["", "Errors are one-standard-deviation estimates from the fit covariance matrix"
-              + (", scaled by sqrt(reduced chi^2)." if scaled else "."), ""]
-    lines += ["## Warnings", ""]
-    lines += [f"- {w}" for w in record.warnings] or ["none"]
-    notes = _model_notes(record)
-    if notes:
-        lines += ["", "## Model notes", "", *(f"- {n}" for n in notes)]
-    if figure:
-        lines += ["", f"![fit]({figure})"]
-    return "\n".join(lines) + "\n"
-
-
-def write_fit_report(record: FitRecord, sweep: Any, outdir: str | os.PathLike[str], *,
-                     display_units: Mapping[str, str] | None = None, title: str | None = None,
-                     name: str | None = None, dpi: int = 120) -> Path:
-    """Write the report folder of one fit.
-
-    Parameters
-    ----------
-    record
-        The fit result.
-    sweep
-        The :class:`~fitkit.io.Sweep` that was fitted (for the figure); None writes no figure.
-    outdir
-        Parent folder; the report goes to ``outdir / name``.
-    display_units
-        Display-unit overrides (parameter name, unit token or quantity -> unit token).
-    title
-        Figure and summary title.
-    name
-        Folder name; defaults to :func:`report_dirname`.
-    dpi
-        Resolution of ``fit.png``.
-
-    Returns
-    -------
-    Path
-        The report folder, holding ``fit.png``, ``parameters.csv``, ``parameters.json`` and
-        ``summary.md`` (see the module docstring).
-
-    Raises
-    ------
-    OSError
-        If a file cannot be written (each file is written atomically).
-    fitkit.units.UnitError
-        If a display unit does not match the quantity.
-    """
-    from fitkit.report.plots import plot_fit
-    from fitkit.report.tables import parameter_table, records_to_json
-
-    folder = Path(outdir) / (name or report_dirname(record))
-    folder.mkdir(parents=True, exist_ok=True)
-    figure = None
-    if sweep is not None:
-        fig = plot_fit(record, sweep, display_units=display_units)
-        if title:
-            fig.suptitle(title)
-        atomic_write_png(folder / "fit.png", fig, dpi=dpi)
-        figure = "fit.png"
-    atomic_write_csv(folder / "parameters.csv", parameter_table(record, display_units=display_units))
-    atomic_write_json(folder / "parameters.json", records_to_json([record], display_units=display_units)[0])
-    atomic_write_text(folder / "summary.md",
-                      summary_markdown(record, display_units=display_units, title=title, figure=figure))
-    log.info("wrote fit report %s", folder)
-    return folder
+    return f"{safe_id(sample, 'fit')}__{safe_id(record.model_key, 'fit')}"
 
 
 # --------------------------------------------------------------------------------------------

@@ -30,10 +30,11 @@ default ``delta``), ``fast`` (default true).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -48,24 +49,18 @@ from fitkit.analysis.gridmap import (
     metadata_overrides,
     preprocess_spectra,
     resolve_channel,
-    save_maps,
 )
+from fitkit.config import JobConfig, OptionSpec, RunConfig
 from fitkit.fitting.batch import CAPTURED_ERRORS, failed_record
 from fitkit.fitting.record import FitRecord
-from fitkit.pipeline.jobs import ItemTask, JobKind, descriptor_record, register_job_kind
-
-if TYPE_CHECKING:
-    from fitkit.config import JobConfig, RunConfig
+from fitkit.io.nanonis_3ds import open_grid
+from fitkit.models import get_model
+from fitkit.pipeline.base import ItemTask, JobContext, JobKind, descriptor_record
+from fitkit.registry import register_job_kind
+from fitkit.report.maps import save_maps
+from fitkit.report.series import figure_tag
 
 __all__ = ["MapJob", "maps_from_records"]
-
-_BOOL_OPTIONS = ("warm_start", "use_metadata", "fast")
-
-
-def _open(path: str | Path) -> Any:
-    from fitkit.io.nanonis_3ds import open_grid
-
-    return open_grid(path)
 
 
 def _channel(job: JobConfig) -> str | None:
@@ -82,7 +77,16 @@ class MapJob(JobKind):
     name = "map"
     description = "parameter maps of grid spectroscopy (.3ds): one warm-started fit per pixel"
     needs_model = True
-    option_keys = ("channel", "warm_start", "use_metadata", "min_significance", "parameter", "fast")
+    options = {
+        "channel": OptionSpec("channel", "string", doc="conductance channel"),
+        "warm_start": OptionSpec("warm_start", "boolean", default=True, doc="start from fitted neighbours"),
+        "use_metadata": OptionSpec("use_metadata", "boolean", default=True,
+                                   doc="fix temperature, v_mod at the metadata"),
+        "min_significance": OptionSpec("min_significance", "number", default=3.0, minimum=0,
+                                       doc="delta/stderr below which a pixel has no significant gap"),
+        "parameter": OptionSpec("parameter", "string", default="delta", doc="the mapped parameter"),
+        "fast": OptionSpec("fast", "boolean", default=True, doc="the grid fitter's fast path"),
+    }
 
     def validate(self, job: JobConfig, cfg: RunConfig) -> list[tuple[str, str]]:
         """Kind-specific problems: grid inputs, one model component, option types."""
@@ -93,23 +97,15 @@ class MapJob(JobKind):
             for k, f in enumerate(job.inputs.files):
                 if f.path.suffix.lower() != ".3ds":
                     out.append((f"inputs.files[{k}]", f"'{f.path.name}' is not a .3ds grid"))
-        for key in _BOOL_OPTIONS:
-            if key in job.options and not isinstance(job.options[key], bool):
-                out.append((f"options.{key}", f"{job.options[key]!r} is not true/false"))
-        ms = job.options.get("min_significance", 3.0)
-        if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not ms >= 0:
-            out.append(("options.min_significance", f"{ms!r} is not a number >= 0"))
         if job.model is not None and "parameter" in job.options:
-            from fitkit.models import get_model
-
             names = [s.name for s in get_model(job.model.components[0].key).param_specs]
             if job.options["parameter"] not in names:
                 out.append(("options.parameter", f"{job.options['parameter']!r} is not one of {names}"))
         return out
 
-    def _blocks(self, job: JobConfig, path: Path) -> list[tuple[int, int] | None]:
+    def blocks(self, job: JobConfig, path: Path) -> list[tuple[int, int] | None]:
         bs = (job.inputs.block_size if job.inputs else None) or DEFAULT_BLOCK
-        complete = int(_open(path).attrs["pixels_complete"])
+        complete = int(open_grid(path).attrs["pixels_complete"])
         return list(blocks_of(complete, bs)) or [(0, 0)]
 
     def run_item(self, task: ItemTask) -> list[FitRecord]:
@@ -119,14 +115,15 @@ class MapJob(JobKind):
         assert job.model is not None
         comp = job.model.components[0]
         sid = p.get("sample_id") or Path(p["path"]).stem
-        meta = {"job": job.name, "item_id": task.item_id}
+        meta = task.meta()
         try:
-            ds = _open(p["path"])
+            ds = open_grid(p["path"])
             var = _channel(job)
             var = resolve_channel(ds, var)
             model = job.model.build()
             overrides = job.overrides()
-            if job.options.get("use_metadata", True):
+            opts = self.opts(job)
+            if opts["use_metadata"]:
                 overrides = {**metadata_overrides(ds, model, overrides), **overrides}
             start, stop = (int(v) for v in p["block"])
             ny, nx = ds.sizes["y"], ds.sizes["x"]
@@ -137,9 +134,9 @@ class MapJob(JobKind):
                 data, bias, y_unit = preprocess_spectra(data, bias, list(job.preprocess), p["path"])
             iy, ix = np.divmod(np.arange(start, stop), nx)
             fit = fit_block(bias, data, model=model, params=overrides, iy=iy, ix=ix,
-                            warm_start=bool(job.options.get("warm_start", True)), x_range=job.x_range,
-                            method=job.method, fast=bool(job.options.get("fast", True)), y_unit=y_unit,
-                            min_significance=float(job.options.get("min_significance", 3.0)))
+                            warm_start=bool(opts["warm_start"]), x_range=job.x_range,
+                            method=job.method, fast=bool(opts["fast"]), y_unit=y_unit,
+                            min_significance=float(opts["min_significance"]))
         except CAPTURED_ERRORS as err:
             if task.strict:
                 raise
@@ -148,28 +145,20 @@ class MapJob(JobKind):
         return _records(fit, iy, ix, model_key=comp.key, sample_id=sid, source_path=p["path"],
                         y_column=var, config_digest=task.config_digest, meta=meta)
 
-    def finalize(self, job: JobConfig, cfg: RunConfig, results: Mapping[str, list[FitRecord]],
-                 outdir: str | Path | None = None) -> list[FitRecord]:
-        """Assemble the maps of each grid, write them under ``outdir/maps/<job>/``, return summaries.
-
-        Parameters
-        ----------
-        job, cfg
-            The job and the run configuration.
-        results
-            Job name -> records (this job's per-pixel records are used).
-        outdir
-            Run folder; None: nothing is written (the summary records say so).
+    def finalize(self, ctx: JobContext) -> list[FitRecord]:
+        """Assemble the maps of each grid, write them under ``<outdir>/maps/<job>/``, return summaries.
 
         Returns
         -------
         list of FitRecord
             One summary record per grid (``derived``: ``<parameter>_mean_<unit>`` and its
-            stderr, ``_sd_``, ``_median_``, ``success_fraction``, ``n_success``, ``n_measured``).
+            stderr, ``_sd_``, ``_median_``, ``success_fraction``, ``n_success``, ``n_measured``);
+            without a run folder nothing is written (the summary records say so).
         """
-        parameter = str(job.options.get("parameter", "delta"))
+        job, outdir = ctx.job, ctx.outdir
+        parameter = str(self.opts(job)["parameter"])
         by_file: dict[str, list[FitRecord]] = {}
-        for r in results.get(job.name, ()):
+        for r in ctx.own_records():
             if r.meta.get("item_id") == "_map" or "iy" not in r.meta:
                 continue
             by_file.setdefault(r.source_path, []).append(r)
@@ -177,9 +166,9 @@ class MapJob(JobKind):
         out: list[FitRecord] = []
         for path in files:
             stem = Path(path).stem
-            meta = {"job": job.name, "item_id": "_map", "file": stem}
+            meta = ctx.meta("_map", file=stem)
             try:
-                ds = _open(path)
+                ds = open_grid(path)
                 maps = maps_from_records(by_file.get(path, []), ds.sizes["y"], ds.sizes["x"])
                 maps = maps.assign_coords({c: ds[c] for c in ("x_m", "y_m") if c in ds.coords})
                 maps.attrs.update({"model": job.model.key if job.model else "", "source_path": path,
@@ -206,12 +195,10 @@ class MapJob(JobKind):
             out.append(rec if ok else _failed_summary(rec))
         return out
 
-
-    def report_section(self, job: JobConfig, cfg: RunConfig, records: Sequence[FitRecord], outdir: Path,
-                       display_units: Mapping[str, str]) -> str:
+    def report_section(self, ctx: JobContext, records: Sequence[FitRecord]) -> str:
         """The gap map and histogram of each grid (files written by :meth:`finalize`) for ``index.html``."""
-        import html
-
+        assert ctx.outdir is not None
+        outdir = ctx.outdir
         parts = []
         for rec in records:
             folder = rec.meta.get("maps_dir") if rec.meta.get("item_id") == "_map" else None
@@ -228,17 +215,12 @@ class MapJob(JobKind):
             frac, n = d.get("success_fraction", math.nan), d.get("n_measured", math.nan)
             caption = (f"{rec.sample_id}: mean {mean:.4g} {unit}, sd {sd:.3g} {unit}, success "
                        f"{frac:.3f} of {n:.0f} pixels")
-            e = html.escape
             for name in ("gap_map.png", "histogram.png"):
-                src = f"{rel}/{name}"
-                parts.append(f"<figure style='display:inline-block'><a href='{e(src)}'>"
-                             f"<img src='{e(src)}'></a><figcaption>{e(caption)}</figcaption></figure>")
+                parts.append(figure_tag(f"{rel}/{name}", caption, inline=True))
         return "\n".join(parts)
 
 
 def _failed_summary(rec: FitRecord) -> FitRecord:
-    import dataclasses
-
     return dataclasses.replace(rec, success=False, message="no pixel of the map was fitted successfully")
 
 

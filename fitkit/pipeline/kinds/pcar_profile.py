@@ -1,9 +1,8 @@
 r"""The ``pcar_profile`` job kind: PCAR spin-polarisation fit and chi^2(P) profile of each file.
 
 Per file, :func:`fitkit.analysis.pcar.fit_pcar` (``btk_polarized``) and the profile
-:func:`fitkit.analysis.pcar.chi2_profile` (P fixed on a grid, all else refitted).  The kind
-registers itself on import; :mod:`fitkit.pipeline.andreev_jobs` imports this module, so it is
-available wherever the Andreev kinds are.  Tables and figures: see :class:`PcarProfileJob`.
+:func:`fitkit.analysis.pcar.chi2_profile` (P fixed on a grid, all else refitted).  Tables and
+figures (:mod:`fitkit.report.series`): see :class:`PcarProfileJob`.
 
 Example job::
 
@@ -24,46 +23,34 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from fitkit.analysis.pcar import DEFAULT_P_GRID, chi2_profile, fit_pcar, polarization_statement
+from fitkit.config import JobConfig, OptionSpec, option_values
 from fitkit.fitting.batch import CAPTURED_ERRORS, load_sweeps
 from fitkit.fitting.record import FitRecord
-from fitkit.pipeline.andreev_support import (
-    check_bool,
-    check_choice,
-    check_number,
-    check_pair,
-    check_unused,
-    correlation_table,
-    figure_html,
-    is_number,
-    own_records,
-    pcar_dirname,
-    pcar_figure,
-)
-from fitkit.pipeline.jobs import (
+from fitkit.pipeline.base import (
     ItemTask,
+    JobContext,
     JobKind,
     item_failure,
-    item_meta,
     load_item,
     preprocess_sweep,
-    register_job_kind,
     write_item_report,
 )
-from fitkit.report.writer import atomic_write_csv, atomic_write_png
+from fitkit.registry import register_job_kind
+from fitkit.report.series import correlation_table, figure_html, pcar_figure
+from fitkit.report.writer import atomic_write_csv, atomic_write_png, safe_id
 
-if TYPE_CHECKING:
-    from fitkit.config import JobConfig, RunConfig
-
-__all__ = ["PcarProfileJob"]
+__all__ = ["PcarProfileJob", "pcar_dirname"]
 
 _PCAR_FORMS = ("strijkers", "mazin")
+_LOAD_ERRORS: tuple[type[BaseException], ...] = (*CAPTURED_ERRORS, IndexError)
 
 
 @register_job_kind
@@ -86,36 +73,30 @@ class PcarProfileJob(JobKind):
 
     name = "pcar_profile"
     description = "PCAR btk_polarized fit, P-Z-Delta correlations and the chi^2(P) profile"
-    option_keys = ("form", "temperature_K", "free_level", "delta_bounds", "p_grid")
-
-    def validate(self, job: JobConfig, cfg: RunConfig) -> list[tuple[str, str]]:
-        """Kind-specific problems (option types and ranges)."""
-        out = super().validate(job, cfg) + check_unused(job, self.name)
-        out += check_choice(job, "form", _PCAR_FORMS) + check_number(job, "temperature_K", 0.0)
-        out += check_bool(job, "free_level") + check_pair(job, "delta_bounds")
-        grid = job.options.get("p_grid")
-        if grid is not None and (
-            not isinstance(grid, (list, tuple))
-            or len(grid) < 2
-            or not all(is_number(p) and 0 <= p < 1 for p in grid)
-        ):
-            out.append(("options.p_grid", f"{grid!r}: expected a list of >= 2 polarisations in [0, 1)"))
-        return out
+    uses = ()
+    options = {
+        "form": OptionSpec("form", "string", default="strijkers", choices=_PCAR_FORMS, doc="BTK form"),
+        "temperature_K": OptionSpec("temperature_K", "number", default=0.0, minimum=0, unit="K",
+                                    doc="0: Gaussian smearing only (Stoner's convention)"),
+        "free_level": OptionSpec("free_level", "boolean", default=True, doc="fit g_n and the bias offset"),
+        "delta_bounds": OptionSpec("delta_bounds", "array", default=(0.5, 2.0), min_items=2, max_items=2,
+                                   items=OptionSpec(type="number", minimum=0), increasing=True, unit="meV"),
+        "p_grid": OptionSpec("p_grid", "array", items=OptionSpec(type="number", minimum=0, maximum=1,
+                             exclusive_maximum=True), min_items=2, doc="fixed polarisations of the profile"),
+    }
 
     @staticmethod
     def _fit_options(job: JobConfig) -> dict[str, Any]:
-        o = job.options
+        o = option_values(PcarProfileJob, job.options)
         return {
-            "form": str(o.get("form", "strijkers")),
-            "temperature_K": float(o.get("temperature_K", 0.0)),
-            "free_level": bool(o.get("free_level", True)),
-            "delta_bounds": tuple(float(x) for x in o.get("delta_bounds", (0.5, 2.0))),
+            "form": str(o["form"]),
+            "temperature_K": float(o["temperature_K"]),
+            "free_level": bool(o["free_level"]),
+            "delta_bounds": tuple(float(x) for x in o["delta_bounds"]),
         }
 
     def run_item(self, task: ItemTask) -> list[FitRecord]:
         """Fit each spectrum of the file and profile chi^2(P); the per-fit report goes to ``fits/``."""
-        from fitkit.analysis.pcar import DEFAULT_P_GRID, chi2_profile, fit_pcar
-
         job = task.job
         p = task.payload
         sid = p.get("sample_id") or Path(p["path"]).stem
@@ -123,10 +104,10 @@ class PcarProfileJob(JobKind):
         grid = tuple(float(x) for x in job.options.get("p_grid", DEFAULT_P_GRID))
         sweeps, out = load_item(task, "btk_polarized")
         for k, sw in enumerate(sweeps):
-            m = {**item_meta(task), **({"sweep_index": k} if len(sweeps) > 1 else {})}
+            m = task.meta(**({"sweep_index": k} if len(sweeps) > 1 else {}))
             try:
                 sw = preprocess_sweep(job, sw)
-                rec = fit_pcar(sw, **fit_opts)  # type: ignore[arg-type]
+                rec = fit_pcar(sw, **fit_opts)
                 prof = chi2_profile(sw, grid, **fit_opts)
             except CAPTURED_ERRORS as err:
                 out.append(item_failure(task, err, model_key="btk_polarized", sample_id=sid, meta=m))
@@ -153,6 +134,7 @@ class PcarProfileJob(JobKind):
                     **rec.meta,
                     **m,
                     "profile": {c: prof[c].tolist() for c in prof.columns},
+                    "polarization_statement": polarization_statement(rec),
                     "fit_options": {
                         k2: (list(v) if isinstance(v, tuple) else v) for k2, v in fit_opts.items()
                     },
@@ -163,23 +145,17 @@ class PcarProfileJob(JobKind):
             out.append(dataclasses.replace(rec, result=None))
         return out
 
-    def finalize(
-        self,
-        job: JobConfig,
-        cfg: RunConfig,
-        results: Mapping[str, list[FitRecord]],
-        outdir: str | os.PathLike[str] | None = None,
-    ) -> list[FitRecord]:
+    def finalize(self, ctx: JobContext) -> list[FitRecord]:
         """Write the correlation table, the chi^2(P) table and figure of each fitted spectrum."""
-        if outdir is None:
+        root = ctx.series_dir()
+        if root is None:
             return []
-        for rec in own_records(results, job):
+        job = ctx.job
+        for rec in ctx.own_records():
             if not rec.success or "profile" not in rec.meta:
                 continue
-            folder = Path(outdir) / "series" / job.name / pcar_dirname(rec)
+            folder = root / pcar_dirname(rec)
             atomic_write_csv(folder / "correlations.csv", correlation_table(rec))
-            import pandas as pd
-
             prof = pd.DataFrame(rec.meta["profile"])
             atomic_write_csv(folder / "chi2_profile.csv", prof)
             sweep = None
@@ -190,20 +166,15 @@ class PcarProfileJob(JobKind):
                     job.inputs.options if job.inputs else None,
                 )
                 sweep = preprocess_sweep(job, sweeps[int(rec.meta.get("sweep_index", 0))])
-            except (*CAPTURED_ERRORS, IndexError):
+            except _LOAD_ERRORS:
                 sweep = None
             atomic_write_png(folder / "pcar.png", pcar_figure(rec, prof, sweep))
         return []
 
-    def report_section(
-        self,
-        job: JobConfig,
-        cfg: RunConfig,
-        records: Sequence[FitRecord],
-        outdir: Path,
-        display_units: Mapping[str, str],
-    ) -> str:
+    def report_section(self, ctx: JobContext, records: Sequence[FitRecord]) -> str:
         """Per spectrum: the data/fit/chi^2(P) figure and links to the two tables."""
+        assert ctx.outdir is not None
+        job = ctx.job
         parts = []
         for rec in records:
             if not rec.success or "profile" not in rec.meta:
@@ -211,16 +182,19 @@ class PcarProfileJob(JobKind):
             base = f"series/{job.name}/{pcar_dirname(rec)}/"
             v, e = rec.values, rec.stderr
             cap = (
-                f"{rec.sample_id}: P = {v['polarization']:.3f} ± {e.get('polarization', math.nan):.2g}, "
+                f"{rec.sample_id}: {polarization_statement(rec)}, "
                 f"Z = {v['z']:.3f} ± {e.get('z', math.nan):.2g}, Δ = {v['delta']:.3f} ± "
                 f"{e.get('delta', math.nan):.2g} meV; χ²(P) minimum at P = {rec.derived['p_profile_min']:.1f}"
             )
             parts.append(
                 figure_html(
-                    job,
-                    [base + "pcar.png", base + "correlations.csv", base + "chi2_profile.csv"],
-                    cap,
-                    outdir,
+                    [base + "pcar.png", base + "correlations.csv", base + "chi2_profile.csv"], cap, ctx.outdir
                 )
             )
         return "\n".join(parts)
+
+
+def pcar_dirname(rec: FitRecord) -> str:
+    """Folder of one spectrum's PCAR files under ``series/<job>/``: the item id (``__<sweep>`` if several)."""
+    item = safe_id(str(rec.meta.get("item_id", rec.sample_id or "pcar")))
+    return item if "sweep_index" not in rec.meta else f"{item}__{int(rec.meta['sweep_index']):04d}"
