@@ -154,11 +154,12 @@ def validate_config(
             f"{where}: schema_version: {short(version)} is not supported; this fitkit reads "
             f"schema_version {SCHEMA_VERSION} only"
         )
-    kinds = dict(job_kinds) if job_kinds is not None else _registered_kinds()
     errs = Problems()
     top = conform(raw, _TOP_SPEC, "", errs)
     name = top.get("name", Path(source).stem if source else "run")
     plugins = _plugins(top.get("plugins", []), base, errs)
+    # after the plugins: a plugin may register job kinds
+    kinds = dict(job_kinds) if job_kinds is not None else _registered_kinds()
     samples = read_samples(raw.get("samples"), base, errs)
     jobs: list[JobConfig] = []
     given: list[tuple[int, set[str]]] = []

@@ -13,7 +13,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["high_bias_level", "override_value", "symmetric_peak_positions"]
+__all__ = [
+    "finish_with_overrides",
+    "high_bias_level",
+    "is_fixed",
+    "override_value",
+    "symmetric_peak_positions",
+    "values_only",
+]
 
 
 def override_value(overrides: Mapping[str, Any], name: str, default: float) -> float:
@@ -26,6 +33,41 @@ def override_value(overrides: Mapping[str, Any], name: str, default: float) -> f
     if isinstance(val, dict):
         val = val.get("value", default)
     return float(val)
+
+
+def is_fixed(overrides: Mapping[str, Any], name: str) -> bool:
+    """True when the override of ``name`` holds it fixed (``{"value": v, "vary": False}``)."""
+    val = overrides.get(name)
+    return isinstance(val, Mapping) and val.get("vary") is False and "value" in val
+
+
+def values_only(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``guess()`` overrides as plain values: ``{"value": v, ...}`` -> v; a dict without a value is dropped.
+
+    ``lmfit.models.update_param_vals`` (used by ``_finish_guess``) only sets values; the other keys
+    of a dict override (``min``, ``max``, ``vary``, ``expr``) are applied by
+    :func:`fitkit.models.base.apply_overrides`.
+    """
+    out: dict[str, Any] = {}
+    for k, v in overrides.items():
+        if isinstance(v, Mapping):
+            if "value" in v:
+                out[k] = float(v["value"])
+        else:
+            out[k] = v
+    return out
+
+
+def finish_with_overrides(model: Any, values: Mapping[str, float], overrides: Mapping[str, Any]) -> Any:
+    """``model._finish_guess(values)`` with the override values, then the dict overrides' bounds and flags.
+
+    Lets a ``guess()`` accept ``name={"value": v, "vary": False, "min": ...}`` as well as ``name=v``.
+    """
+    from fitkit.models.base import apply_overrides
+
+    pars = model._finish_guess(values, **values_only(overrides))
+    dicts = {f"{model.prefix}{k}": v for k, v in overrides.items() if isinstance(v, Mapping)}
+    return apply_overrides(pars, dicts)
 
 
 def _sorted_finite(y: ArrayLike, x: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
