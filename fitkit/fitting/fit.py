@@ -44,14 +44,18 @@ def _x_name(model: lmfit.Model) -> str:
 
 
 def _bounds_tol(p: lmfit.Parameter, stderr: float) -> float:
-    span = (p.max - p.min) if (np.isfinite(p.min) and np.isfinite(p.max)) else max(abs(p.value), 1.0)
+    if np.isfinite(p.min) and np.isfinite(p.max):
+        span = p.max - p.min
+    else:  # one-sided: the parameter's own scale (value or start), never an absolute 1 (g_n in S ~ 1e-9)
+        init = getattr(p, "init_value", None)
+        span = max(abs(p.value), abs(init) if init is not None and np.isfinite(init) else 0.0)
     # a bound closer than 0.1 sigma constrains the fit even if the minimiser stopped just short of it
     return float(max(1e-6 * max(span, 1e-12), 0.1 * stderr if math.isfinite(stderr) else 0.0))
 
 
 def is_at_bound(p: lmfit.Parameter, stderr: float = math.nan) -> bool:
     """The one definition of "at its bound" in fitkit: a free parameter within 0.1σ (or 1e-6 of the
-    bound span) of its min or max."""
+    bound span; of its own magnitude for a one-sided bound) of its min or max."""
     tol = _bounds_tol(p, stderr)
     return bool(p.vary and p.expr is None
                 and ((np.isfinite(p.min) and abs(p.value - p.min) <= tol)

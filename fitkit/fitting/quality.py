@@ -62,6 +62,7 @@ could not be estimated.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -409,27 +410,25 @@ def _localized_misfit(x: np.ndarray, y: np.ndarray, w: np.ndarray | None, resid:
         z, scale = ys, ws
     e, idx = _neighbour_residuals(xs, z)
     ew = np.full(n, np.nan)
-    ew[idx] = e * scale[idx]
-    edges = np.linspace(0, n, nb + 1).astype(int)
-    ratios, centres = [], []
-    for a, b in zip(edges[:-1], edges[1:], strict=True):
-        loc = ew[a:b]
-        loc = loc[np.isfinite(loc)]
-        if loc.size < 8:
-            continue
-        s2 = (_MAD * float(np.median(np.abs(loc)))) ** 2
-        if not s2 > 0:
-            continue
-        ratios.append(float(np.mean(rs[a:b] ** 2)) / s2)
-        centres.append(float(np.median(xs[a:b])))
-    if len(ratios) < 4:
+    ew[idx] = np.abs(e * scale[idx])
+    m = n // nb  # equal-count bins; the last n - nb*m points join no bin
+    noise = ew[: nb * m].reshape(nb, m)
+    res2 = (rs[: nb * m] ** 2).reshape(nb, m)
+    counts = np.sum(np.isfinite(noise), axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN bin gives NaN, dropped below
+        s2 = (_MAD * np.nanmedian(noise, axis=1)) ** 2
+        ratios = np.mean(res2, axis=1) / s2
+    good = (counts >= 8) & np.isfinite(ratios) & (s2 > 0)
+    if good.sum() < 4:
         return math.nan, math.nan, math.nan
-    arr = np.asarray(ratios)
+    arr = ratios[good]
     med = float(np.median(arr))
-    i = int(np.argmax(arr))
     if not med > 0:
         return math.nan, math.nan, math.nan
-    return float(arr[i] / med), float(arr[i]), centres[i]
+    k = int(np.argmax(arr))
+    b = int(np.flatnonzero(good)[k])
+    return float(arr[k] / med), float(arr[k]), float(np.median(xs[b * m : (b + 1) * m]))
 
 
 def _feature_test(x: np.ndarray, y: np.ndarray, w: np.ndarray | None, chisqr: float, nvarys: int
