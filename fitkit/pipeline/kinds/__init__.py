@@ -4,19 +4,19 @@
 thin adapter (a :class:`fitkit.pipeline.base.JobKind` subclass): the numbers come from
 :mod:`fitkit.analysis` / :mod:`fitkit.fitting`, the figures and tables from :mod:`fitkit.report`.
 
-=========================  ================================  =========================================
-kind                       module                            science
-=========================  ================================  =========================================
-``fit``                    :mod:`.fit`                       :func:`fitkit.fitting.batch.fit_series`
-``transition``             :mod:`.transition`                :mod:`fitkit.analysis.transition`
-``gap_temperature``        :mod:`.gap_temperature`           :mod:`fitkit.analysis.gap_temperature`
-``qps_join``               :mod:`.qps_join`                  :mod:`fitkit.analysis.qps`
-``finkelstein``            :mod:`.finkelstein`               :mod:`fitkit.analysis.finkelstein`
-``map``                    :mod:`.map`                       :mod:`fitkit.analysis.gridmap`
-``andreev_contact_series`` :mod:`.andreev_contact`            :mod:`fitkit.analysis.andreev_series`
-``andreev_temperature_series`` :mod:`.andreev_temperature`    :mod:`fitkit.analysis.andreev_series`
-``pcar_profile``           :mod:`.pcar_profile`              :mod:`fitkit.analysis.pcar`
-=========================  ================================  =========================================
+==============================  ===========================  =======================================
+kind                            module                       science
+==============================  ===========================  =======================================
+``fit``                         :mod:`.fit`                  :func:`fitkit.fitting.batch.fit_series`
+``transition``                  :mod:`.transition`           :mod:`fitkit.analysis.transition`
+``gap_temperature``             :mod:`.gap_temperature`      :mod:`fitkit.analysis.gap_temperature`
+``qps_join``                    :mod:`.qps_join`             :mod:`fitkit.analysis.qps`
+``finkelstein``                 :mod:`.finkelstein`          :mod:`fitkit.analysis.finkelstein`
+``map``                         :mod:`.map`                  :mod:`fitkit.analysis.gridmap`
+``andreev_contact_series``      :mod:`.andreev_contact`      :mod:`fitkit.analysis.andreev_series`
+``andreev_temperature_series``  :mod:`.andreev_temperature`  :mod:`fitkit.analysis.andreev_series`
+``pcar_profile``                :mod:`.pcar_profile`         :mod:`fitkit.analysis.pcar`
+==============================  ===========================  =======================================
 """
 
 from __future__ import annotations
