@@ -131,6 +131,11 @@ def test_adding_a_loader_example(tmp_path):
     run_page(DOCS / "adding-a-loader.md", tmp_path)
 
 
+def test_adding_a_job_kind_example(tmp_path):
+    out = run_page(DOCS / "adding-a-job-kind.md", tmp_path)
+    assert "refused:" in out
+
+
 def test_code_block_parser_sees_files_and_script(tmp_path):
     page = tmp_path / "p.md"
     page.write_text("text\n```{code-block} python\n:caption: pkg/a.py\n\nX = 1\n```\n"
