@@ -82,3 +82,16 @@ def test_noise_floor_excludes_all():
     i, v, t = _iv(np.random.default_rng(1))
     with pytest.raises(DataValidationError, match="no isotherm"):
         iv_exponents(i, v, t, v_floor=1e9)
+
+
+def test_sample_data_iv_isotherms():
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+
+    folder = Path(__file__).resolve().parents[1] / "sample_data" / "film_sit"
+    truth = json.loads((folder / "truth.json").read_text())["iv"]
+    c = pd.read_csv(folder / "iv_isotherms.csv", comment="#")
+    res = bkt_from_iv(c.iloc[:, 0], c.iloc[:, 1], c.iloc[:, 2])
+    assert abs(res.t_bkt - truth["t_bkt_K"]) < 3 * res.t_bkt_stderr

@@ -106,3 +106,19 @@ def test_length_mismatch_and_short_isotherm():
         collapse_sit([1, 2, 3], [0.1, 0.1], [1, 2, 3])
     with pytest.raises(DataValidationError, match="has 2 point"):
         collapse_sit([1, 2, 1, 2, 3], [0.1, 0.1, 0.2, 0.2, 0.2], [1, 2, 1, 2, 3])
+
+
+def test_sample_data_rb_isotherms():
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+
+    folder = Path(__file__).resolve().parents[1] / "sample_data" / "film_sit"
+    truth = json.loads((folder / "truth.json").read_text())["scaling"]
+    a = pd.read_csv(folder / "rb_isotherms.csv", comment="#")
+    res = collapse_sit(a.iloc[:, 0], a.iloc[:, 1], a.iloc[:, 2])
+    assert res.collapses
+    assert abs(res.x_c - truth["b_c_T"]) < 3 * res.x_c_stderr
+    assert abs(res.znu - truth["znu"]) < 3 * res.znu_stderr
+    assert res.r_c_over_rq == pytest.approx(truth["r_c_over_rq"], abs=3 * res.r_c_stderr / R_Q_OHM)

@@ -218,7 +218,7 @@ def _noise_var(iso: list[tuple[float, np.ndarray, np.ndarray]]) -> float:
 
 
 def collapse_sit(x: ArrayLike, temperature: ArrayLike, resistance: ArrayLike, *,
-                 x_c_guess: float | None = None, znu_guess: float | None = None, degree: int = 5,
+                 x_c_guess: float | None = None, znu_guess: float | None = None, degree: int = 7,
                  chi2_max: float = 3.0, slope_window: float | None = None) -> ScalingResult:
     r"""Scaling collapse of SIT isotherms: :math:`X_c`, :math:`R_c`, :math:`z\nu` with standard errors.
 

@@ -428,7 +428,7 @@ class FilmHoppingModel(_FitkitOptionModel):
     y_unit = "ohm"
     param_specs = (
         ParamSpec("r_0", "ohm", 100.0, min=0.0, description="prefactor R_0"),
-        ParamSpec("t_0", "K", 10.0, min=0.0, max=1e7, description="characteristic temperature T_0"),
+        ParamSpec("t_0", "K", 10.0, min=0.0, description="characteristic temperature T_0"),
         ParamSpec("p", "1", 0.5, min=0.05, max=3.0, description="hopping exponent (free law only)"),
     )
     option_choices = {"law": ("free", "arrhenius", "efros_shklovskii", "mott_2d")}
@@ -569,7 +569,7 @@ class TcBilayerModel(FitkitModel):
     y_unit = "K"
     param_specs = (
         ParamSpec("t_c0", "K", 1.0, min=0.0, max=1e3, description="T_c of the bare superconducting layer"),
-        ParamSpec("d_0", "nm", 100.0, min=1e-3, max=1e7, description="Martinis length d_0 (times t)"),
+        ParamSpec("d_0", "nm", 100.0, min=1e-3, description="Martinis length d_0 (times t)"),
         ParamSpec("d_other", "nm", 50.0, min=1e-3, vary=False, description="thickness of the other layer"),
         ParamSpec("n_ratio", "1", 1.0, min=1e-4, max=1e4, vary=False, description="DOS ratio n_N/n_S"),
         ParamSpec("transmission", "1", 1.0, min=1e-6, max=1.0, vary=False,

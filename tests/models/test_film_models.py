@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from fitkit.analysis.bkt import fit_bkt_tail
+from fitkit.analysis.hopping import coulomb_blockade_voltage, reduced_activation_analysis
 from fitkit.analysis.thickness import fit_thickness_law
 from fitkit.errors import DataValidationError, FitQualityWarning
 from fitkit.fitting.fit import fit_curve
@@ -175,3 +176,60 @@ def test_thickness_law_recovers_simonin():
     rec = fit_thickness_law(d, tc + 1e-4 * np.sin(d), np.full(d.size, 1e-4))
     assert rec.values["t_c0"] == pytest.approx(4.0, rel=1e-3)
     assert rec.values["d_c"] == pytest.approx(1.2, rel=1e-3)
+
+
+# ---- insulating side: choose p from W, blockade voltage
+@pytest.mark.parametrize(("p", "law"), [(1.0, "arrhenius"), (0.5, "efros_shklovskii"), (1 / 3, "mott_2d")])
+def test_reduced_activation_picks_the_law(p, law):
+    t = np.geomspace(0.3, 10.0, 80)
+    r = hopping_resistance(t, 3000.0, 8.0, p) * (1 + 0.002 * np.random.default_rng(9).standard_normal(t.size))
+    res = reduced_activation_analysis(t, r)
+    assert res.single_p
+    assert res.law == law, res.message
+    assert abs(res.p - p) < 3 * res.p_stderr + 0.02
+
+
+def test_reduced_activation_flags_no_single_p():
+    # crossover from ES at low T to Arrhenius at high T: ln W(ln T) is curved
+    t = np.geomspace(0.2, 20.0, 120)
+    r = hopping_resistance(t, 1.0, 5.0, 0.5) * hopping_resistance(t, 1.0, 40.0, 1.0) ** 0.02 * (
+        hopping_resistance(t, 1.0, 2.0, 1.0) ** 1.0)
+    res = reduced_activation_analysis(t, r)
+    assert not res.single_p
+    assert "no single hopping exponent" in res.message
+
+
+def test_reduced_activation_rejects_metallic_curve():
+    t = np.linspace(1, 10, 20)
+    with pytest.raises(DataValidationError, match="not activated"):
+        reduced_activation_analysis(t, 100 + t)
+
+
+def test_coulomb_blockade_voltage_recovers_offset():
+    v = np.linspace(-2e-3, 2e-3, 401)
+    v_c, r_inf = 0.5e-3, 1e5
+    i = np.sign(v) * np.maximum(np.abs(v) - v_c, 0.0) / r_inf
+    got, r_got = coulomb_blockade_voltage(i, v)
+    assert got == pytest.approx(v_c, rel=1e-9)
+    assert r_got == pytest.approx(r_inf, rel=1e-9)
+    with pytest.raises(DataValidationError, match="no blockade"):
+        coulomb_blockade_voltage(v / r_inf, v)
+
+
+def test_sample_data_film_sit_recovers_truth():
+    import json
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "sample_data" / "film_sit"
+    truth = json.loads((folder / "truth.json").read_text())
+    b = pd.read_csv(folder / "rt_bkt.csv", comment="#")
+    rec = fit_bkt_tail(b.iloc[:, 0], b.iloc[:, 1], normal_channel="parallel")
+    assert abs(rec.values["t_bkt"] - truth["film_bkt"]["t_bkt_K"]) < 3 * rec.stderr["t_bkt"]
+    f = pd.read_csv(folder / "rt_fluct.csv", comment="#")
+    rec = _fit("film_fluctuation_2d", f.iloc[:, 0], f.iloc[:, 1], "temperature_K", "resistance_ohm")
+    assert abs(rec.values["t_c0"] - truth["film_fluctuation_2d"]["t_c0_K"]) < 3 * rec.stderr["t_c0"]
+    h = pd.read_csv(folder / "rt_insulating.csv", comment="#")
+    assert reduced_activation_analysis(h.iloc[:, 0], h.iloc[:, 1]).law == truth["film_hopping"]["law"]
+    th = pd.read_csv(folder / "thickness_series.csv")
+    rec = fit_thickness_law(th.thickness_nm, th.t_c_K, th.t_c_err_K, sample_ids=th.id)
+    assert abs(rec.values["d_c"] - truth["tc_thickness"]["d_c_nm"]) < 3 * rec.stderr["d_c"]
