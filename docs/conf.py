@@ -86,5 +86,31 @@ def _unique_footnotes(app: object, what: str, name: str, obj: object, options: o
     lines[:] = text.split("\n")
 
 
+_BARS = re.compile(r"(?<![\\|`])\|([^|`\s]{1,24})\|(?![|`_])")
+
+
+def _absolute_values(app: object, what: str, name: str, obj: object, options: object,
+                     lines: list[str]) -> None:
+    """Escape ``|R|``-style absolute values in plain docstring text.
+
+    fitkit docstrings use no reST substitutions, so ``1/|R|`` means an absolute value; unescaped it
+    would be an undefined substitution.  Text inside backticks (roles such as ``:math:``, literals)
+    and grid-table rows are left alone.
+    """
+    for i, line in enumerate(lines):
+        if "|" not in line or line.lstrip().startswith(("|", "+")):
+            continue
+        out: list[str] = []
+        quote = ""  # the backtick run that opened the current literal/role content, if any
+        for token in re.split(r"(`+)", line):
+            if token.startswith("`"):
+                quote = "" if token == quote else (quote or token)
+            elif not quote:
+                token = _BARS.sub(r"\\|\1\\|", token)
+            out.append(token)
+        lines[i] = "".join(out)
+
+
 def setup(app: object) -> None:
     app.connect("autodoc-process-docstring", _unique_footnotes)  # type: ignore[attr-defined]
+    app.connect("autodoc-process-docstring", _absolute_values)  # type: ignore[attr-defined]
