@@ -316,7 +316,7 @@ def fit_curve(
         except (ValueError, FloatingPointError, np.linalg.LinAlgError) as err:
             if strict:
                 raise FitError(f"{where}: fit failed: {err}") from err
-            return FitRecord(model_key=getattr(model, "key", model.name), sample_id=sweep.meta.sample_id,
+            return FitRecord(model_key=str(getattr(model, "key", model.name)), sample_id=sweep.meta.sample_id,
                              source_path=sweep.meta.source_path, x_column=x, y_column=y,
                              units=units, success=False, message=f"fit failed: {err}",
                              warnings=(f"fit failed: {err}",))

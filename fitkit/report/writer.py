@@ -459,7 +459,8 @@ def write_manifest(outdir: str | os.PathLike[str], config: Any, inputs: Iterable
     t0, t1 = _time(started), _time(finished)
     duration = None
     with contextlib.suppress(TypeError, ValueError):
-        duration = (_dt.datetime.fromisoformat(t1) - _dt.datetime.fromisoformat(t0)).total_seconds()
+        if t0 is not None and t1 is not None:
+            duration = (_dt.datetime.fromisoformat(t1) - _dt.datetime.fromisoformat(t0)).total_seconds()
     manifest = {
         "manifest_version": 1,
         "started": t0,
