@@ -207,16 +207,28 @@ def fit_cmd(file: Path, model_key: str, fmt: str | None, options: tuple[str, ...
         with _write_errors(), _input_errors():
             folder = write_fit_report(record, sweep, outdir, display_units=display_units or None,
                                       title=title, name=name)
-        n_failed += not record.success
+        n_failed += record.verdict == "failed"
+        chi2n = record.quality.get("chi2_noise")
+        fit_q = (f"chi^2/nu = {chi2n:.3g} against the noise measured from the data"
+                 if isinstance(chi2n, float) and chi2n == chi2n else f"reduced chi^2 = {record.redchi:.4g}")
         click.echo(f"{record.sample_id or file.name}: model {record.model_key}: "
-                   f"{'ok' if record.success else 'FAILED'}, reduced chi^2 = {record.redchi:.4g}")
+                   f"{record.verdict.upper() if record.verdict != 'ok' else 'ok'}, {fit_q}")
+        for reason in record.verdict_reasons:
+            click.echo(f"  {record.verdict.upper()}: {reason}")
         row: Any  # pandas-stubs types itertuples() fields as a union of every scalar type
         for row in parameter_table(record, display_units or None).itertuples(index=False):
             val = format_value_error(row.value, row.stderr, row.unit)
             is_fixed = not row.vary and row.kind == "parameter" and row.stderr != row.stderr  # NaN: fixed
-            click.echo(f"  {row.name:<16} {val}{'  (fixed)' if is_fixed else ''}")
+            extra = ""
+            if row.interval == "profile" or row.interval.startswith(("profile,", "bootstrap")):
+                lo, hi = f"{row.lower:.4g}", f"{row.upper:.4g}"
+                span = (f"<= {hi}" if "upper limit" in row.interval else f">= {lo}"
+                        if "lower limit" in row.interval else f"[{lo}, {hi}]")
+                extra = f"  68 % interval {span} ({row.interval})"
+            click.echo(f"  {row.name:<16} {val}{'  (fixed)' if is_fixed else ''}{extra}")
         for w in record.warnings:
-            click.echo(f"  warning: {w}")
+            if w not in record.verdict_reasons:
+                click.echo(f"  note: {w}")
         click.echo(f"  report: {folder}")
     raise click.exceptions.Exit(EXIT_FAILED if n_failed else EXIT_OK)
 
@@ -328,8 +340,12 @@ def run_cmd(config: Path, outdir: Path | None, resume: bool, workers: int | None
     except FitError as err:
         raise _fail(EXIT_FAILED, str(err)) from None
     secs = (_dt.datetime.now(_dt.UTC) - started).total_seconds()
-    click.echo(f"{summary.n_ok} fit(s) ok, {summary.n_failed} failed in {secs:.1f} s; "
-               f"results in {summary.outdir}")
+    for s in summary.suspects:
+        click.echo(f"SUSPECT {s.job}/{s.item_id}: {s.message}", err=True)
+    for f in summary.failures:
+        click.echo(f"FAILED  {f.job}/{f.item_id}: {f.message}", err=True)
+    click.echo(f"{summary.n_ok} fit(s) ok, {summary.n_suspect} suspect, {summary.n_failed} failed in "
+               f"{secs:.1f} s; results in {summary.outdir}")
     raise click.exceptions.Exit(EXIT_FAILED if summary.n_failed else EXIT_OK)
 
 

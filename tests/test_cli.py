@@ -107,7 +107,9 @@ def test_fit_good_run_writes_report(tmp_path, csv_file, capsys):
     assert sorted(p.name for p in folder.iterdir()) == REPORT_FILES
     doc = json.loads((folder / "parameters.json").read_text())
     assert doc["parameters"]["g_bg"] == {"value": 10.0, "stderr": None, "unit": "uS", "vary": False,
-                                         "at_bound": False, "init": 10.0}
+                                         "at_bound": False, "init": 10.0, "lower": None, "upper": None,
+                                         "interval_method": "", "interval_kind": ""}
+    assert doc["verdict"] in ("ok", "suspect", "failed") and isinstance(doc["verdict_reasons"], list)
     for k in ("center", "width", "g_peak"):
         p = doc["parameters"][k]
         assert abs(p["value"] - TRUTH[k]) < 4 * p["stderr"]
@@ -258,7 +260,8 @@ def _fake_pipeline(monkeypatch, outcome):
         calls["outdir"], calls["kw"] = outdir, kw
         if isinstance(outcome, BaseException):
             raise outcome
-        return types.SimpleNamespace(n_ok=outcome[0], n_failed=outcome[1], outdir=outdir)
+        return types.SimpleNamespace(n_ok=outcome[0], n_failed=outcome[1], outdir=outdir, n_suspect=0,
+                                     suspects=(), failures=())
 
     monkeypatch.setattr(config, "load_config", fake_load)
     monkeypatch.setattr(pipeline, "run", fake_run)
@@ -266,8 +269,8 @@ def _fake_pipeline(monkeypatch, outcome):
 
 
 @pytest.mark.parametrize(("outcome", "code", "message"), [
-    ((3, 0), 0, "3 fit(s) ok, 0 failed"),
-    ((2, 1), 1, "2 fit(s) ok, 1 failed"),
+    ((3, 0), 0, "3 fit(s) ok, 0 suspect, 0 failed"),
+    ((2, 1), 1, "2 fit(s) ok, 0 suspect, 1 failed"),
     (ConfigError("c.yaml: fits[0].model.key: unknown model 'x'"), 2, "fits[0].model.key"),
     (FileNotFoundError("data/x.dat: no such file"), 2, "no such file"),
     (PermissionError(13, "Permission denied", "out/fits.csv"), 3, "cannot write output"),

@@ -59,7 +59,9 @@ def test_at_bound_and_poorly_determined_warnings(rng):
     flat = Sweep(pd.DataFrame({"temperature_K": np.linspace(0.45, 0.6, 40),
                                "resistance_ohm": 30e3 * (1 + 0.01 * rng.standard_normal(40))}))
     rec = fit_curve(flat, "phase_slip_gz", {"t_c": {"value": 0.4, "vary": False}})
-    assert any("poorly determined" in w for w in rec.warnings) or not math.isfinite(rec.stderr["g_xi"])
+    # no transition in the data: the fit is not trusted, and g_xi gets no meaningful linear error
+    assert rec.verdict in ("suspect", "failed"), rec.verdict_reasons
+    assert rec.interval_method.get("g_xi") == "profile" or not math.isfinite(rec.stderr["g_xi"])
 
 
 def test_missing_columns_and_too_few_points(rng):

@@ -115,6 +115,8 @@ def record_from_result(result: lmfit.model.ModelResult, *, model_key: str, sweep
     corr = verdict.correlations
     lower, upper, imethod, ikind = _intervals(result, values, stderr, vary, exprs, bounds, verdict,
                                               uncertainty)
+    limits = [f"parameter '{n}' is not determined by the data: the {imethod[n]} finds no 68 % bound on "
+              "either side" for n, k in ikind.items() if k == "not determined" and imethod.get(n) != "linear"]
     meta = sweep.meta.to_dict() if sweep is not None else {}
     return FitRecord(
         model_key=model_key,
@@ -138,7 +140,7 @@ def record_from_result(result: lmfit.model.ModelResult, *, model_key: str, sweep
         nvarys=int(result.nvarys),
         success=success,
         message=str(result.message or ""),
-        warnings=tuple(dict.fromkeys([*(extra_warnings or []), *verdict.warnings])),
+        warnings=tuple(dict.fromkeys([*(extra_warnings or []), *verdict.warnings, *limits])),
         verdict=verdict.verdict,
         verdict_reasons=verdict.reasons,
         quality=verdict.quality,

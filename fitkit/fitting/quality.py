@@ -104,6 +104,10 @@ DEGENERATE_R2 = 0.99
 LOCALIZED_RATIO = 12.0
 """Worst-bin / median-bin ratio of residual to local noise variance above which a misfit is local."""
 
+STRONG_CORRELATION = 0.85
+"""Residual lag-1 autocorrelation above which correlated noise and a smooth misfit cannot be told apart
+in one sweep (an AR(1) noise with this coefficient spans ~12 points)."""
+
 MAX_CORRELATION_FACTOR = 10.0
 """Largest allowance (in variance) for correlated noise when the data give no sweep-to-sweep noise."""
 
@@ -323,15 +327,61 @@ def _jacobian(result: Any, names: list[str]) -> np.ndarray | None:
     return jac if np.all(np.isfinite(jac)) else None
 
 
+def _projected_acf(q: np.ndarray, rho: np.ndarray, nl: int) -> np.ndarray:
+    """Expected autocovariance (lags 0..nl, per point) of least-squares residuals of a unit-variance
+    stationary noise with autocorrelation ``rho``: diagonals of (I − H) Σ (I − H), H = Q Qᵀ."""
+    n = q.shape[0]
+    m = matmul_toeplitz((rho, rho), q)  # Σ Q
+    g = q.T @ m  # Qᵀ Σ Q
+    qg = q @ g
+    out = np.empty(nl + 1)
+    for lag in range(nl + 1):
+        a, b = slice(0, n - lag), slice(lag, n)
+        s = (n - lag) * rho[lag]
+        s -= float(np.sum(q[a] * m[b])) + float(np.sum(m[a] * q[b]))
+        s += float(np.sum(qg[a] * q[b]))
+        out[lag] = s / n
+    return out
+
+
 def _ar_sandwich(jac_sorted: np.ndarray, r_sorted: np.ndarray) -> np.ndarray | None:
-    """Covariance of LS estimates under AR(p) residuals (p by AIC, ≤ 10), scaled to the residual variance."""
+    """Covariance of LS estimates under AR(p) residuals (p by AIC, ≤ 10), scaled to the noise variance.
+
+    Residuals of a fit are the noise projected off the model's tangent space, which removes mostly its
+    slow (correlated) part: their autocorrelation is biased low and their variance is smaller than the
+    noise's.  Both are corrected with the exact expectation for an AR(1) noise, E[r rᵀ] = (I − H)Σ(I − H)
+    (H the hat matrix): φ is solved so that the expected residual lag-1 autocorrelation equals the
+    observed one, the observed autocorrelations are shifted by the expected bias, and the noise variance
+    is the residual variance divided by the expected ratio.
+    """
     n, k = jac_sorted.shape
     pmax = int(min(10, max(1, n // 20)))
     acf = _acf(r_sorted, pmax + 1)
-    best_p, best_aic, best_a = 0, n * math.log(1.0), np.zeros(0)
+    try:
+        q, _ = np.linalg.qr(jac_sorted)
+    except np.linalg.LinAlgError:
+        return None
+    lags = np.arange(n)
+    phi = float(np.clip(acf[1], 0.0, 0.98))
+    ratio = 1.0
+    exp_rho = acf[: pmax + 2]
+    for _ in range(4):  # fixed point on lag 1: expected residual ρ1 at φ equals the observed one
+        pr = _projected_acf(q, phi ** lags, pmax + 1)
+        if not pr[0] > 0:
+            break
+        exp_rho = pr / pr[0]
+        ratio = float(pr[0])
+        new_phi = float(np.clip(phi + (acf[1] - exp_rho[1]), 0.0, 0.98))
+        if abs(new_phi - phi) < 1e-4:
+            phi = new_phi
+            break
+        phi = new_phi
+    acf_c = acf.copy()
+    acf_c[1:] = np.clip(acf[1:] + (phi ** lags[1 : pmax + 2] - exp_rho[1 : pmax + 2]), -0.99, 0.99)
+    best_p, best_aic, best_a = 0, 0.0, np.zeros(0)
     for p in range(1, pmax + 1):
         try:
-            a, v = _yule_walker(acf, p)
+            a, v = _yule_walker(acf_c, p)
         except (np.linalg.LinAlgError, ValueError):
             break
         if not (v > 0):
@@ -341,8 +391,8 @@ def _ar_sandwich(jac_sorted: np.ndarray, r_sorted: np.ndarray) -> np.ndarray | N
             best_p, best_aic, best_a = p, aic, a
     if best_p == 0:
         return None
-    rho = _ar_acf(acf, best_a, n)
-    gamma0 = float(np.dot(r_sorted, r_sorted)) / max(n - k, 1)
+    rho = _ar_acf(acf_c, best_a, n)
+    gamma0 = float(np.dot(r_sorted, r_sorted)) / n / max(ratio, 0.05)
     col = gamma0 * rho
     jtj = jac_sorted.T @ jac_sorted
     try:
@@ -556,10 +606,10 @@ def assess(
         q.update(localized_ratio=localized, localized_worst=worst, localized_x=where_x)
         if noise_sigma_y is not None:
             wmed = 1.0 if w is None else float(np.median(np.abs(w[np.isfinite(w)])))
-            sigma = generous = noise_sigma_y * wmed
+            sigma = generous = white = noise_sigma_y * wmed
             q["noise_method"] = "sweeps"
         else:
-            sigma = estimate_noise(x, y, w, relative=relative)
+            sigma = white = estimate_noise(x, y, w, relative=relative)
             generous = sigma * math.sqrt(corr_factor)
             q["noise_method"] = "difference" + (" (ln y)" if relative else "")
             if not structured and corr_factor > 1.0:
@@ -590,6 +640,14 @@ def assess(
                     f"the model misses the data locally: near x = {q.get('localized_x', math.nan):.4g} the "
                     f"residuals are {math.sqrt(localized):.2g} times larger than elsewhere relative to the "
                     "local noise: a feature of the data is not described by the model"
+                )
+            elif (q["noise_method"] != "sweeps" and math.isfinite(rho1) and rho1 > STRONG_CORRELATION
+                  and chisqr / nu / white**2 > CHI2_SUSPECT and excess):
+                suspect.append(
+                    f"the residuals are strongly correlated (lag-1 autocorrelation {rho1:.2f}) and "
+                    f"{math.sqrt(chisqr / nu / white**2):.2g} times the point-to-point noise: noise "
+                    "correlated over many points and a smooth misfit look alike in one sweep; compare with a "
+                    "second sweep or another start"
                 )
             elif q["noise_method"] == "sweeps" and chi2n > CHI2_SUSPECT and excess:
                 suspect.append(
@@ -673,13 +731,12 @@ def assess(
         lo, hi = bounds.get(nm, (-math.inf, math.inf))
         if at_bound.get(nm):
             flagged.add(nm)
-            bound = lo if (math.isfinite(lo) and abs(v - lo) <= abs(v - hi)) else hi
-            if bound == 0.0:
-                notes.append(f"parameter '{nm}' is at its physical limit 0: its result is a one-sided limit")
-            else:
-                suspect.append(
-                    f"parameter '{nm}' is at its bound ({v:.6g}): the bound, not the data, fixes it"
-                )
+            d_lo = abs(v - lo) if math.isfinite(lo) else math.inf
+            d_hi = abs(v - hi) if math.isfinite(hi) else math.inf
+            bound = lo if d_lo <= d_hi else hi
+            if bound != 0.0:  # at a physical limit 0 the result is a one-sided limit (its interval says so)
+                suspect.append(f"parameter '{nm}' is at its bound ({v:.6g}): the bound, not the data, "
+                               "fixes it")
             continue
         if not math.isfinite(se):
             continue
@@ -702,11 +759,9 @@ def assess(
             continue
         rel = se / abs(v) if v != 0 else math.inf
         if rel > POORLY_DETERMINED:
+            # poorly determined: its linear ± is not reliable; the profile interval (auto) states it,
+            # and a warning follows only if that interval is not two-sided (see fit.record_from_result)
             flagged.add(nm)
-            notes.append(
-                f"parameter '{nm}' is poorly determined (stderr {100 * rel:.0f} % of the value): its "
-                "linear ± is not reliable; see its profile interval"
-            )
     if k and any(math.isnan(stderr.get(nm, math.nan)) for nm in free):
         suspect.append("the uncertainties could not be estimated (singular covariance): the parameters are "
                        "not all determined by the data")

@@ -122,7 +122,8 @@ class FitRecord:
             return v
 
         kw = dict(d)
-        for k in ("values", "stderr", "init_values", "derived", "derived_stderr", "lower", "upper", "quality"):
+        for k in ("values", "stderr", "init_values", "derived", "derived_stderr", "lower", "upper",
+                  "quality"):
             if k in kw:
                 kw[k] = unclean(kw[k])
         for k in ("redchi", "chisqr", "aic", "bic"):
