@@ -86,7 +86,9 @@ def summary_markdown(record: FitRecord, *, display_units: Mapping[str, str] | No
     sample = record.sample_id or (Path(record.source_path).stem if record.source_path else "")
     heading = title or f"{sample or 'fit'} - {record.model_key}"
     lines = [f"# {heading}", ""]
-    status = "converged" if record.success else "**FAILED**"
+    status = {"ok": "ok", "suspect": "**SUSPECT**"}.get(record.verdict, "**FAILED**")
+    chi2n = record.quality.get("chi2_noise")
+    noise = str(record.quality.get("noise_method", ""))
     opts = ", ".join(f"{k}={v}" for k, v in sorted(record.options.items()))
     rows = [
         ("sample", sample or "-"),
@@ -94,7 +96,11 @@ def summary_markdown(record: FitRecord, *, display_units: Mapping[str, str] | No
         ("model", f"`{record.model_key}`" + (f" ({opts})" if opts else "")),
         ("data", f"`{record.y_column}` vs `{record.x_column}`, {record.ndata} points, "
                  f"{record.nvarys} free parameters"),
-        ("status", f"{status}" + (f": {record.message}" if record.message else "")),
+        ("verdict", status + (": " + "; ".join(record.verdict_reasons) if record.verdict_reasons else "")),
+        ("minimiser", ("converged" if record.success else "did not converge")
+         + (f": {record.message}" if record.message else "")),
+        ("chi^2/nu against the noise", f"{chi2n:.3g} (noise from {noise})"
+         if isinstance(chi2n, float) and math.isfinite(chi2n) else "-"),
         ("reduced chi^2", f"{record.redchi:.4g}"),
         ("AIC / BIC", f"{record.aic:.5g} / {record.bic:.5g}"),
     ]
@@ -111,10 +117,19 @@ def summary_markdown(record: FitRecord, *, display_units: Mapping[str, str] | No
             flag = "derived"
         if row.at_bound:
             flag = (flag + ", " if flag else "") + "**at bound**"
+        if row.interval not in ("", "linear") and row.kind == "parameter":
+            lo, hi = float(row.lower), float(row.upper)  # type: ignore[arg-type]
+            span = (f"≤ {hi:.4g}" if "upper limit" in row.interval else f"≥ {lo:.4g}"
+                    if "lower limit" in row.interval else f"[{lo:.4g}, {hi:.4g}]")
+            flag = (flag + ", " if flag else "") + f"68 % {span} ({row.interval})"
         lines.append(f"| `{row.name}` | {val} | {flag} | {row.description} |")
     scaled = getattr(record.result, "scale_covar", None)
+    widened = record.quality.get("error_scale", 1.0)
     lines += ["", "Errors are one-standard-deviation estimates from the fit covariance matrix"
-              + (", scaled by sqrt(reduced chi^2)." if scaled else "."), ""]
+              + (", scaled by sqrt(reduced chi^2)" if scaled else "")
+              + (f", widened up to x{widened:.2g} for correlated residuals" if isinstance(widened, float)
+                 and widened > 1.0 else "")
+              + "; intervals marked profile/bootstrap replace them where the likelihood is not linear.", ""]
     lines += ["## Warnings", ""]
     lines += [f"- {w}" for w in record.warnings] or ["none"]
     notes = _model_notes(record)

@@ -209,7 +209,8 @@ _CSS = (
     "body{font-family:sans-serif;margin:1.5em;max-width:1400px}"
     "table{border-collapse:collapse;font-size:12px;margin:0.5em 0}"
     "td,th{border:1px solid #ccc;padding:2px 6px;vertical-align:top}th{background:#f3f3f3}"
-    ".failed{background:#fdd}.ok{color:#070}.bad{color:#a00;font-weight:bold}"
+    ".failed{background:#fdd}.suspect{background:#ffe9c7}.ok{color:#070}.warn{color:#a60;font-weight:bold}"
+    ".bad{color:#a00;font-weight:bold}"
     "img{max-width:480px;margin:4px}img.thumb{max-width:160px;margin:0}"
     "figure{display:inline-block;margin:4px}figcaption{font-size:11px;max-width:480px}"
     "h2{border-bottom:1px solid #ccc;margin-top:1.5em}.muted{color:#777;font-size:11px}"
@@ -259,7 +260,8 @@ def _job_table(outdir: Path, job: Any, recs: Sequence[FitRecord], disp: Mapping[
     e = html.escape
     qty = _key_quantities(recs)
     extra = [k for k in ("regime",) if any(k in r.meta for r in recs)]
-    head = ["item", "sample", "success", *[n for n, _ in qty], *extra, "redchi", "warnings", "fit"]
+    head = ["item", "sample", "verdict", *[n for n, _ in qty], *extra, "χ²/ν (noise)", "reasons and notes",
+            "fit"]
     parts = ["<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr>"]
     shown = recs[:MAX_PLOT_POINTS]
     for r in shown:
@@ -267,10 +269,12 @@ def _job_table(outdir: Path, job: Any, recs: Sequence[FitRecord], disp: Mapping[
         if "sweep_index" in r.meta:
             item += f" #{r.meta['sweep_index']}"
         cells = [e(item), e(r.sample_id)]
-        cells.append("<span class='ok'>yes</span>" if r.success else "<span class='bad'>no</span>")
+        vcls = {"ok": "ok", "suspect": "warn", "failed": "bad"}.get(r.verdict, "bad")
+        cells.append(f"<span class='{vcls}'>{e(r.verdict)}</span>")
         cells += [e(_value_text(r, n, disp)) if r.success else "" for n, _ in qty]
         cells += [e(str(r.meta.get(k, ""))) for k in extra]
-        cells.append(f"{r.redchi:.4g}" if math.isfinite(r.redchi) else "")
+        chi2n = r.quality.get("chi2_noise")
+        cells.append(f"{chi2n:.3g}" if isinstance(chi2n, float) and math.isfinite(chi2n) else "")
         warn = "; ".join(r.warnings) if r.success else r.message
         cells.append(f"<span class='muted'>{e(warn)}</span>")
         folder = _fit_figure(outdir, r)
@@ -282,7 +286,7 @@ def _job_table(outdir: Path, job: Any, recs: Sequence[FitRecord], disp: Mapping[
             )
         else:
             cells.append("")
-        cls = "" if r.success else " class='failed'"
+        cls = {"ok": "", "suspect": " class='suspect'"}.get(r.verdict, " class='failed'")
         parts.append(f"<tr{cls}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     parts.append("</table>")
     if len(recs) > len(shown):
@@ -339,33 +343,37 @@ def _index_html(
         f"<title>fitkit run {e(cfg.name)}</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>fitkit run: {e(cfg.name)}</h1>",
-        f"<p>{summary.get('n_ok', 0)} records succeeded, {summary.get('n_failed', 0)} failed; "
+        f"<p>{summary.get('n_ok', 0)} records ok, {summary.get('n_suspect', 0)} suspect, "
+        f"{summary.get('n_failed', 0)} failed (see <a href='#failures'>verdicts</a>); "
         f"{summary.get('n_items', 0)} items ({summary.get('n_resumed', 0)} reused from an earlier run). "
         f"Files: {', '.join(links)}.</p>",
         "<h2>Jobs</h2><table><tr><th>job</th><th>kind</th><th>from</th><th>records</th><th>ok</th>"
-        "<th>failed</th></tr>",
+        "<th>suspect</th><th>failed</th></tr>",
     ]
     for job in cfg.jobs:
         rs = [r for r in records if r.meta.get("job") == job.name]
-        nok = sum(r.success for r in rs)
+        nok = sum(r.verdict == "ok" for r in rs)
+        nsus = sum(r.verdict == "suspect" for r in rs)
         parts.append(
             f"<tr><td><a href='#job-{e(job.name)}'>{e(job.name)}</a></td><td>{e(job.kind)}</td>"
             f"<td>{e(', '.join(job.depends_on))}</td><td>{len(rs)}</td><td>{nok}</td>"
-            f"<td>{len(rs) - nok}</td></tr>"
+            f"<td>{nsus}</td><td>{len(rs) - nok - nsus}</td></tr>"
         )
     parts.append("</table>")
-    failed = [r for r in records if not r.success]
+    failed = [r for r in records if r.verdict != "ok"]
     if failed:
         parts.append(
-            "<h2 id='failures'>Failures</h2><table><tr><th>job</th><th>item</th><th>sample</th>"
-            "<th>source</th><th>message</th></tr>"
+            "<h2 id='failures'>Suspect and failed fits</h2><table><tr><th>verdict</th><th>job</th>"
+            "<th>item</th><th>sample</th><th>source</th><th>reasons</th></tr>"
         )
-        for r in failed[:MAX_PLOT_POINTS]:
+        for r in sorted(failed, key=lambda r: r.verdict != "failed")[:MAX_PLOT_POINTS]:
+            why = r.message if not r.success else "; ".join(r.verdict_reasons)
             parts.append(
-                f"<tr class='failed'><td>{e(str(r.meta.get('job', '')))}</td>"
+                f"<tr class='{'failed' if r.verdict == 'failed' else 'suspect'}'><td>{e(r.verdict)}</td>"
+                f"<td>{e(str(r.meta.get('job', '')))}</td>"
                 f"<td>{e(str(r.meta.get('item_id', '')))}</td><td>{e(r.sample_id)}</td>"
                 f"<td>{e(r.source_path)}</td>"
-                f"<td>{e(r.message)}</td></tr>"
+                f"<td>{e(why)}</td></tr>"
             )
         parts.append("</table>")
         if len(failed) > MAX_PLOT_POINTS:
