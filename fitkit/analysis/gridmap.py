@@ -299,17 +299,3 @@ def map_summary(ds: Any, parameter: str = "delta") -> dict[str, float]:
         "n_measured": float(n_meas),
     }
     return out
-
-
-_MOVED_TO_REPORT = ("read_maps", "save_maps")
-
-
-def __getattr__(name: str) -> Any:
-    """Transitional: ``save_maps``/``read_maps`` moved to :mod:`fitkit.report.maps` (figures and files
-    are not analysis).  Resolved lazily, by module name, only for callers that still import them
-    from here (the committed ``fitkit/pipeline/gridmap.py``); delete once that module is gone."""
-    if name in _MOVED_TO_REPORT:
-        import importlib
-
-        return getattr(importlib.import_module("fitkit.report.maps"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

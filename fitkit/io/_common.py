@@ -1,5 +1,9 @@
 """Helpers shared by the generic loaders (text, PPMS, HDF5, Stoner TDI).
 
+This module is long because it is the single place of the loader contract that every loader shares
+(file checks, decoding, truncation, duplicated columns, value checks); splitting it would spread one
+policy over several files.
+
 The helpers implement one common policy so every loader behaves the same way:
 
 * **Decoding.** Bytes are read once; a UTF-8 byte-order mark is removed; the text is decoded

@@ -1,5 +1,8 @@
 """Nanonis ``.3ds`` grid spectroscopy: memory-mapped reader, per-pixel loader and a small writer.
 
+The module is long because the reader, the size checks made before any allocation and the writer used
+by the tests must agree on one binary layout, which is kept in one file.
+
 File layout
 -----------
 An ASCII header of ``Key=Value`` lines (values with lists are quoted, items separated by

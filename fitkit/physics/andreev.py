@@ -1,5 +1,9 @@
 r"""Andreev (N/S point-contact) conductance: Dynes-broadened BTK and its extensions.
 
+The module is long because the plain, polarised (three forms), two-gap and collective-gap BTK
+functions share the complex-energy coefficients and the grid smearing; the next addition should move
+the polarised forms into a module of their own.
+
 All energies are in meV, temperatures in K, conductances normalised to the normal-state
 conductance :math:`G_{NN}` of the same contact (so :math:`G/G_{NN}\to 1` at high bias).
 For an electron, an energy of ``x`` meV corresponds to a bias of ``x`` mV.

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ from fitkit.analysis.gridmap import (
 )
 from fitkit.config import JobConfig, OptionSpec, RunConfig
 from fitkit.fitting.batch import CAPTURED_ERRORS, failed_record
+from fitkit.fitting.grid import VERDICT_CODES, pixel_records
 from fitkit.fitting.record import FitRecord
 from fitkit.io.nanonis_3ds import open_grid
 from fitkit.models import get_model
@@ -61,6 +62,8 @@ from fitkit.report.maps import save_maps
 from fitkit.report.series import figure_tag
 
 __all__ = ["MapJob", "maps_from_records"]
+
+_VERDICT_CODE = {v: k for k, v in VERDICT_CODES.items()}
 
 
 def _channel(job: JobConfig) -> str | None:
@@ -142,8 +145,8 @@ class MapJob(JobKind):
                 raise
             return [failed_record(err, model_key=comp.key, sample_id=sid, source_path=p["path"],
                                   config_digest=task.config_digest, meta=meta)]
-        return _records(fit, iy, ix, model_key=comp.key, sample_id=sid, source_path=p["path"],
-                        y_column=var, config_digest=task.config_digest, meta=meta)
+        return pixel_records(fit, iy, ix, model_key=comp.key, sample_id=sid, source_path=p["path"],
+                             y_column=var, config_digest=task.config_digest, meta=meta)
 
     def finalize(self, ctx: JobContext) -> list[FitRecord]:
         """Assemble the maps of each grid, write them under ``<outdir>/maps/<job>/``, return summaries.
@@ -224,28 +227,6 @@ def _failed_summary(rec: FitRecord) -> FitRecord:
     return dataclasses.replace(rec, success=False, message="no pixel of the map was fitted successfully")
 
 
-def _records(fit: BlockFit, iy: np.ndarray, ix: np.ndarray, *, model_key: str, sample_id: str,
-             source_path: str, y_column: str, config_digest: str, meta: Mapping[str, Any]) -> list[FitRecord]:
-    recs = []
-    nvary = sum(fit.vary.values())
-    for k in range(len(iy)):
-        values = {n: float(fit.values[k, j]) for j, n in enumerate(fit.names)}
-        stderr = {n: float(fit.stderr[k, j]) for j, n in enumerate(fit.names)}
-        recs.append(FitRecord(
-            model_key=model_key, sample_id=f"{sample_id}[{int(iy[k])},{int(ix[k])}]",
-            source_path=source_path, x_column="bias_V", y_column=y_column, values=values, stderr=stderr,
-            units=dict(fit.units), vary=dict(fit.vary), redchi=float(fit.redchi[k]),
-            chisqr=float(fit.chisqr[k]), nfev=int(fit.nfev[k]),
-            ndata=int(fit.ndata[k]) if fit.ndata is not None else 0, nvarys=nvary,
-            success=bool(fit.success[k]), message=fit.message[k],
-            warnings=(fit.message[k],) if fit.message[k] else (),
-            config_digest=config_digest,
-            meta={**dict(meta), "iy": int(iy[k]), "ix": int(ix[k]), "start": int(fit.start[k]),
-                  "significant": bool(fit.success[k] if fit.significant is None else fit.significant[k])},
-        ))
-    return recs
-
-
 def maps_from_records(records: list[FitRecord], ny: int, nx: int) -> Any:
     """Rebuild the (y, x) maps of :func:`fitkit.analysis.gridmap.fit_grid` from per-pixel records.
 
@@ -281,6 +262,7 @@ def maps_from_records(records: list[FitRecord], ny: int, nx: int) -> Any:
         start=np.array([r.meta.get("start", 1) for r in ok], dtype=np.int8),
         message=[r.message for r in ok],
         significant=np.array([bool(r.meta.get("significant", r.success)) for r in ok], dtype=bool),
+        verdict=np.array([_VERDICT_CODE.get(r.verdict, 2) for r in ok], dtype=np.int8),
     )
     iy = np.array([r.meta["iy"] for r in ok], dtype=np.int64)
     ix = np.array([r.meta["ix"] for r in ok], dtype=np.int64)
