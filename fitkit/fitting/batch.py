@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import lmfit
-import numpy as np
 
 from fitkit.errors import FitkitError, FitQualityWarning
 from fitkit.fitting.fit import fit_curve
@@ -27,17 +26,10 @@ __all__ = ["CAPTURED_ERRORS", "failed_record", "fit_series", "load_sweeps"]
 
 log = logging.getLogger("fitkit")
 
-CAPTURED_ERRORS: tuple[type[BaseException], ...] = (
-    FitkitError,
-    ValueError,
-    ArithmeticError,
-    np.linalg.LinAlgError,
-    LookupError,
-    OSError,
-    RuntimeError,
-    TypeError,
-)
-"""Exceptions recorded per item: our own errors, lmfit/numpy failures and file-system errors."""
+CAPTURED_ERRORS: tuple[type[BaseException], ...] = (Exception,)
+"""Exceptions recorded per item: every ``Exception`` (fitkit's own, lmfit/numpy failures, file-system
+errors, ``_csv.Error``, a ``NameError`` from a bad ``expr``, ...). Only ``KeyboardInterrupt``,
+``SystemExit`` and ``GeneratorExit`` (not ``Exception`` subclasses) end a batch (docs/guarantees.md)."""
 
 
 def failed_record(

@@ -15,6 +15,7 @@ input hash still match and recomputes the rest.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import hashlib
@@ -22,6 +23,7 @@ import json
 import logging
 import multiprocessing
 import os
+import socket
 import sys
 import threading
 import time
@@ -34,16 +36,17 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from fitkit.config import RunConfig, load_plugins
-from fitkit.errors import FitkitError
+from fitkit.errors import ConfigError, FitkitError
 from fitkit.fitting.batch import CAPTURED_ERRORS, failed_record
 from fitkit.fitting.record import FitRecord
-from fitkit.pipeline.base import ItemTask, JobContext
+from fitkit.pipeline.base import ItemTask, JobContext, item_failure
 from fitkit.pipeline.output import read_item, write_run_report
-from fitkit.pipeline.worker import ITEM_SCHEMA, run_item
+from fitkit.pipeline.worker import ITEM_SCHEMA, die_with_parent, run_item
 from fitkit.registry import JOB_KINDS
 from fitkit.report.writer import atomic_write_json, sha256_file, write_manifest
 
-__all__ = ["Failure", "RunSummary", "job_digest", "plan", "run"]
+__all__ = ["LOCK_NAME", "Failure", "RunLockedError", "RunSummary", "job_digest", "plan", "remove_stale_tmp",
+           "run", "run_lock"]
 
 log = logging.getLogger("fitkit")
 
@@ -118,14 +121,23 @@ def job_digest(cfg: RunConfig, job_name: str) -> str:
 
 
 def plan(
-    cfg: RunConfig, outdir: str | os.PathLike[str] | None = None, *, fail_fast: bool = False
+    cfg: RunConfig,
+    outdir: str | os.PathLike[str] | None = None,
+    *,
+    fail_fast: bool = False,
+    errors: list[tuple[str, BaseException]] | None = None,
 ) -> list[ItemTask]:
     """All item tasks of a run, in job and file order (nothing is computed or written).
+
+    ``errors``: when a list is given, a job whose items cannot be listed (an unreadable input,
+    a grid that cannot be opened to count its curves) is appended to it as ``(job name,
+    exception)`` and the other jobs are still planned; otherwise the error is raised.
 
     Raises
     ------
     FitkitError, OSError
-        If a multi-curve file cannot be read to count its curves (``block_size``).
+        If a multi-curve file cannot be read to count its curves (``block_size``) and ``errors``
+        is None.
     """
     out = Path(outdir) if outdir is not None else None
     hashes: dict[Path, str] = {}
@@ -137,7 +149,21 @@ def plan(
             continue
         digest = job_digest(cfg, job.name)
         ctx = JobContext(job=job, config=cfg, outdir=out, display_units=dict(cfg.report.display_units))
-        for item_id, payload, ih in kind.expand(ctx, hashes):
+        if job.inputs is not None:
+            for f in job.inputs.files:  # an unreadable input fails its own item (at load), not the plan
+                if f.path not in hashes:
+                    try:
+                        hashes[f.path] = sha256_file(f.path)
+                    except OSError as err:
+                        hashes[f.path] = "unreadable:" + hashlib.sha256(str(err).encode()).hexdigest()
+        try:
+            expanded = list(kind.expand(ctx, hashes))
+        except CAPTURED_ERRORS as err:
+            if errors is None or fail_fast:
+                raise
+            errors.append((job.name, err))
+            continue
+        for item_id, payload, ih in expanded:
             fits = str(out / "fits" / job.name / item_id) if (out is not None and cfg.report.plots) else None
             tasks.append(
                 ItemTask(
@@ -169,6 +195,10 @@ def _reusable(doc: Mapping[str, Any] | None, task: ItemTask) -> list[FitRecord] 
         or doc.get("input_hash") != task.input_hash
     ):
         return None
+    if task.fits_dir is not None:  # a fit folder that an earlier write failure left incomplete
+        fits = Path(task.fits_dir)
+        if not fits.is_dir() or any(fits.rglob("error.txt")):
+            return None
     try:
         return [FitRecord.from_dict(r) for r in doc["records"]]
     except (TypeError, ValueError, KeyError):
@@ -181,6 +211,20 @@ def _progress(total: int, enabled: bool, desc: str) -> Any:
     )
 
 
+def _crashed(task: ItemTask, err: BaseException) -> dict[str, Any]:
+    """The item result of a task whose worker did not return one (crash, unpicklable result)."""
+    if task.strict:
+        raise err
+    rec = item_failure(task, err, model_key=task.job.kind)
+    now = time.time()
+    return {
+        "schema": ITEM_SCHEMA, "job": task.job.name, "kind": task.job.kind, "item_id": task.item_id,
+        "config_digest": task.config_digest, "input_hash": task.input_hash, "status": "failed",
+        "records": [rec.to_dict()], "started": now, "finished": now, "elapsed_s": 0.0,
+        "pid": os.getpid(), "host": socket.gethostname(),
+    }
+
+
 def _execute_local(tasks: list[ItemTask], workers: int, on_done: Callable[[dict[str, Any]], None]) -> None:
     # fork is fast and works from unguarded scripts and notebooks, but is unsafe once threads exist
     # (e.g. a Dask client in this process); then use spawn (scripts need the __main__ guard).
@@ -190,13 +234,20 @@ def _execute_local(tasks: list[ItemTask], workers: int, on_done: Callable[[dict[
     ]
     safe_fork = "fork" in multiprocessing.get_all_start_methods() and not others
     ctx = multiprocessing.get_context("fork" if safe_fork else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        pending = {pool.submit(run_item, t) for t in tasks}
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=die_with_parent, initargs=(os.getpid(),)
+    ) as pool:
+        which = {pool.submit(run_item, t): t for t in tasks}
+        pending = set(which)
         try:
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
-                    on_done(fut.result())
+                    try:
+                        doc = fut.result()
+                    except Exception as err:  # a dead worker fails its own item only
+                        doc = _crashed(which[fut], err)
+                    on_done(doc)
         except BaseException:
             for fut in pending:
                 fut.cancel()
@@ -215,8 +266,13 @@ def _execute_dask(tasks: list[ItemTask], scheduler: Any, on_done: Callable[[dict
             for t in tasks
         ]
         try:
+            which = dict(zip([f.key for f in futures], tasks, strict=True))
             for fut in distributed.as_completed(futures):  # type: ignore[no-untyped-call]
-                on_done(fut.result())
+                try:
+                    doc = fut.result()
+                except Exception as err:  # a lost worker fails its own item only
+                    doc = _crashed(which[fut.key], err)
+                on_done(doc)
         except BaseException:
             client.cancel(futures)
             raise
@@ -277,9 +333,29 @@ def run(
         outdir = config.base_dir / f"{config.name}-results"
     out = Path(outdir).resolve()
     out.mkdir(parents=True, exist_ok=True)
+    with run_lock(out):
+        return _run_locked(config, out, t0, started, resume=resume, workers=workers,
+                           scheduler=scheduler, fail_fast=fail_fast, progress=progress)
+
+
+def _run_locked(
+    config: RunConfig,
+    out: Path,
+    t0: float,
+    started: _dt.datetime,
+    *,
+    resume: bool,
+    workers: int | None,
+    scheduler: Any,
+    fail_fast: bool,
+    progress: bool,
+) -> RunSummary:
+    if resume:
+        remove_stale_tmp(out)
     if config.plugins:
         load_plugins(config.plugins)
-    tasks = plan(config, out, fail_fast=fail_fast)
+    plan_errors: list[tuple[str, BaseException]] = []
+    tasks = plan(config, out, fail_fast=fail_fast, errors=plan_errors)
     results: dict[tuple[str, str], list[FitRecord]] = {}
     todo: list[ItemTask] = []
     for t in tasks:
@@ -317,6 +393,12 @@ def run(
         bar.close()
 
     ordered = [r for t in tasks for r in results.get((t.job.name, t.item_id), [])]
+    for job_name, err in plan_errors:  # a job whose items could not be listed fails on its own
+        log.error("job '%s' could not be planned: %s: %s", job_name, type(err).__name__, err)
+        rec = failed_record(err, model_key=config.job(job_name).kind,
+                            config_digest=job_digest(config, job_name),
+                            source_path=str(getattr(err, "filename", "") or ""))
+        ordered.append(_tag(rec, job_name))
     by_job: dict[str, list[FitRecord]] = {}
     for r in ordered:
         by_job.setdefault(str(r.meta.get("job", "")), []).append(r)
@@ -366,6 +448,101 @@ def run(
         records=tuple(ordered),
         elapsed_s=time.time() - t0,
     )
+
+
+LOCK_NAME = ".fitkit.lock"
+"""Lock file of a run folder (JSON: pid, host, started)."""
+
+
+class RunLockedError(ConfigError):
+    """Another live ``fitkit run`` holds the lock of the run folder (CLI exit code 2)."""
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def run_lock(out: Path) -> Any:
+    """Hold ``out/.fitkit.lock`` for the duration of a run.
+
+    The lock is created with ``O_CREAT | O_EXCL`` and holds ``{"pid", "host", "started"}``.  A lock
+    of a process that no longer exists on this host is stale and taken over; a live one raises
+    :class:`RunLockedError` with one sentence naming pid, host and start time.  A lock from another
+    host is never taken over (remove the file by hand if that run is known to be dead).
+
+    Raises
+    ------
+    RunLockedError
+        If another live run holds the folder.
+    """
+    path = out / LOCK_NAME
+    me: dict[str, Any] = {"pid": os.getpid(), "host": socket.gethostname(),
+          "started": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
+    for _ in range(3):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                held = json.loads(path.read_text(encoding="utf-8"))
+                pid, host, since = int(held["pid"]), str(held["host"]), str(held["started"])
+            except (OSError, ValueError, KeyError, TypeError):
+                # unreadable/partial lock: an owner is still writing it, or it is garbage
+                if time.time() - _mtime(path) < 10:
+                    time.sleep(0.5)
+                    continue
+                pid, host, since = -1, str(me["host"]), "?"
+            if host == me["host"] and (pid <= 0 or not _pid_alive(pid)) and pid != os.getpid():
+                log.warning("taking over the stale lock of %s (pid %s from %s is gone)", out, pid, since)
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                continue
+            raise RunLockedError(
+                f"run folder {out} is in use by another fitkit run (pid {pid} on host {host}, "
+                f"started {since}); wait for it to finish, or remove {path} if that run is dead"
+            ) from None
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(me, fh)
+        break
+    else:
+        raise RunLockedError(f"could not take the lock {path} of run folder {out}")
+    try:
+        yield path
+    finally:
+        with contextlib.suppress(OSError):
+            held = json.loads(path.read_text(encoding="utf-8"))
+            if held.get("pid") == me["pid"] and held.get("host") == me["host"]:
+                path.unlink()
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def remove_stale_tmp(out: Path) -> int:
+    """Delete the temporary files (``.<name>.*.tmp``) an interrupted atomic write left in ``out``.
+
+    Called by ``run(resume=True)`` while the folder lock is held, so no live writer owns them.
+    Returns the number of files removed.
+    """
+    n = 0
+    for p in out.rglob(".*.tmp"):
+        if p.is_file() and not p.is_symlink():
+            with contextlib.suppress(OSError):
+                p.unlink()
+                n += 1
+    if n:
+        log.info("resume: removed %d stale temporary file(s) in %s", n, out)
+    return n
 
 
 def _tag(rec: FitRecord, job: str) -> FitRecord:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import socket
+import sys
+import threading
 import time
 from typing import Any
 
@@ -12,7 +16,7 @@ from fitkit.fitting.batch import CAPTURED_ERRORS
 from fitkit.pipeline.base import ItemTask, item_failure
 from fitkit.registry import JOB_KINDS
 
-__all__ = ["ITEM_SCHEMA", "run_item"]
+__all__ = ["ITEM_SCHEMA", "die_with_parent", "run_item"]
 
 ITEM_SCHEMA = 1
 """Version of the item-result JSON layout (``items/<job>/<item_id>.json``)."""
@@ -31,11 +35,10 @@ def run_item(task: ItemTask) -> dict[str, Any]:
         "records", "started", "finished", "elapsed_s", "pid", "host"}``.
     """
     started = time.time()
-    if task.plugins:
-        load_plugins(task.plugins)
-    kind = JOB_KINDS[task.job.kind]
     try:
-        records = kind.run_item(task)
+        if task.plugins:
+            load_plugins(task.plugins)
+        records = JOB_KINDS[task.job.kind].run_item(task)
     except CAPTURED_ERRORS as err:
         records = [item_failure(task, err, model_key=task.job.kind, sample_id="")]
     finished = time.time()
@@ -54,3 +57,31 @@ def run_item(task: ItemTask) -> dict[str, Any]:
         "pid": os.getpid(),
         "host": socket.gethostname(),
     }
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Pool initializer: end this worker process when the process ``parent_pid`` dies.
+
+    On Linux the kernel sends SIGKILL on the parent's death (``prctl(PR_SET_PDEATHSIG)``);
+    everywhere a daemon thread also polls ``os.getppid()`` once a second, so a worker never
+    outlives a killed ``fitkit run`` (test: ``tests/test_faults.py::test_workers_die_with_parent``).
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl: the polling thread below still works
+            pass
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="fitkit-parent-watch", daemon=True).start()
