@@ -43,6 +43,7 @@ __all__ = [
     "TemperatureSeriesResult",
     "bcs_delta_col_law",
     "fit_contact_series",
+    "fit_contact_series_records",
     "fit_delta_col_law",
     "fit_temperature_series",
     "plot_contact_series",
@@ -159,19 +160,50 @@ def fit_contact_series(
         raise DataValidationError(f"contact series: {len(sweeps)} sweeps but {len(g_contact)} conductances")
     if unit not in ("G0", "S"):
         raise DataValidationError(f"contact series: unit={unit!r}; expected 'G0' or 'S'")
+    table, _records = fit_contact_series_records(
+        sweeps, g_contact, unit=unit, tunnel_below_G0=tunnel_below_G0, temperature_K=temperature_K,
+        v_mod_rms_mV=v_mod_rms_mV, form=form,
+    )
+    return table, plot_contact_series(table)
+
+
+def fit_contact_series_records(
+    sweeps: Sequence[Sweep],
+    g_contact: Sequence[float],
+    *,
+    unit: Literal["G0", "S"] = "G0",
+    tunnel_below_G0: float = 0.2,
+    temperature_K: float | Sequence[float] | None = None,
+    v_mod_rms_mV: float = 0.0,
+    form: Literal["pm2", "pm1", "pm3"] = "pm2",
+) -> tuple[pd.DataFrame, list[FitRecord]]:
+    """The fits of :func:`fit_contact_series` without the figure: the table and the fitter's records.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        As :func:`fit_contact_series`, sorted by conductance (stable for ties).
+    records : list of FitRecord
+        The records of :func:`fitkit.fitting.fit_curve` (verdict, intervals, quality), in table order.
+    """
+    if len(sweeps) != len(g_contact):
+        raise DataValidationError(f"contact series: {len(sweeps)} sweeps but {len(g_contact)} conductances")
+    if unit not in ("G0", "S"):
+        raise DataValidationError(f"contact series: unit={unit!r}; expected 'G0' or 'S'")
     g0 = np.asarray(g_contact, dtype=float) / (G0_S if unit == "S" else 1.0)
     temps = _temperatures(sweeps, temperature_K)
-    rows = []
-    for sweep, g, t in zip(sweeps, g0, temps, strict=True):
+    rows, records = [], []
+    for i in np.argsort(g0, kind="stable"):
+        sweep, g, t = sweeps[i], float(g0[i]), temps[i]
         tunnel = g < tunnel_below_G0
         fixed = {"temperature": t, "v_mod": v_mod_rms_mV}
         if tunnel:
             rec = _fit(sweep, "nis", {}, {}, fixed=fixed)
         else:
             rec = _fit(sweep, "andreev_collective", {"form": form}, {}, fixed=fixed)
-        rows.append(_row(rec, g_contact_G0=float(g), regime="tunnelling" if tunnel else "andreev"))
-    table = pd.DataFrame(rows).sort_values("g_contact_G0", ignore_index=True)
-    return table, plot_contact_series(table)
+        rows.append(_row(rec, g_contact_G0=g, regime="tunnelling" if tunnel else "andreev"))
+        records.append(rec)
+    return pd.DataFrame(rows), records
 
 
 def plot_contact_series(table: pd.DataFrame) -> Figure:
@@ -345,6 +377,8 @@ class TemperatureSeriesResult:
         :math:`\Delta_{col}(T)` with the fitted law.
     law
         The record of the law fit (:func:`fit_delta_col_law`, model ``delta_col_temperature``).
+    records
+        The per-spectrum records of :func:`fitkit.fitting.fit_curve`, in table order.
     """
 
     table: pd.DataFrame
@@ -356,6 +390,7 @@ class TemperatureSeriesResult:
     redchi: float
     figure: Figure = field(repr=False)
     law: FitRecord | None = field(default=None, repr=False, compare=False)
+    records: tuple[FitRecord, ...] = field(default=(), repr=False, compare=False)
 
 
 def fit_temperature_series(
@@ -396,6 +431,7 @@ def fit_temperature_series(
     temps = np.asarray(_temperatures(sweeps, temperature_K))
     order = np.argsort(temps)
     rows = []
+    records: list[FitRecord] = []
     held: dict[str, float] = {}
     prev_dcol = math.nan
     for k, i in enumerate(order):
@@ -411,6 +447,7 @@ def fit_temperature_series(
         if rec.success:
             prev_dcol = rec.values["delta_col"]
         rows.append(_row(rec, regime="andreev"))
+        records.append(rec)
     table = pd.DataFrame(rows)
     ok = table["success"].to_numpy(dtype=bool) & np.isfinite(table["delta_col_meV_stderr"].to_numpy())
     if ok.sum() < 3:
@@ -442,4 +479,5 @@ def fit_temperature_series(
         redchi=law.redchi,
         figure=fig,
         law=law,
+        records=tuple(records),
     )

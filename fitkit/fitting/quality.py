@@ -402,6 +402,7 @@ def _ar_sandwich(jac_sorted: np.ndarray, r_sorted: np.ndarray) -> np.ndarray | N
     sj = matmul_toeplitz((col, col), jac_sorted)
     meat = jac_sorted.T @ sj
     cov = inv @ meat @ inv
+    cov = 0.5 * (cov + cov.T)  # exactly symmetric (round-off of the triple product)
     return cov if np.all(np.isfinite(cov)) else None
 
 
@@ -689,6 +690,7 @@ def assess(
                     dd = np.sqrt(np.diag(cov))
                     with np.errstate(invalid="ignore", divide="ignore"):
                         cc = cov / np.outer(dd, dd)
+                    cc = 0.5 * (cc + cc.T)
                     for i, a in enumerate(free):
                         new_corr[a] = {b: float(cc[i, j]) for j, b in enumerate(free) if j != i
                                        and math.isfinite(cc[i, j])}

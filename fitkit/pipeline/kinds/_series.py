@@ -2,12 +2,13 @@
 
 :class:`SeriesKind` expands a job into the single item ``series`` (each file with its per-file
 value, :func:`fitkit.pipeline.sources.resolve_value`), loads the files, and writes the series table
-and figure (drawn by :mod:`fitkit.report.series`) in ``finalize``; :func:`row_record` turns a row of
-the analysis tables into a :class:`FitRecord`.
+and figure (drawn by :mod:`fitkit.report.series`) in ``finalize``; :func:`series_record` labels the
+fitter's record of each spectrum for the run (verdict, intervals and quality kept).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -30,12 +31,12 @@ from fitkit.pipeline.base import (
 )
 from fitkit.pipeline.options import check_source, is_number
 from fitkit.pipeline.sources import resolve_value
-from fitkit.report.series import TABLE_PARAMS, figure_html
+from fitkit.report.series import figure_html
 from fitkit.report.writer import atomic_write_csv, atomic_write_png, sha256_file
 
 __all__ = [
-    "FORMS", "SERIES_ITEM", "SERIES_OPTIONS", "SeriesKind", "finite", "load_one", "row_record", "series_hash",
-    "source_doc",
+    "FORMS", "SERIES_ITEM", "SERIES_OPTIONS", "SeriesKind", "finite", "load_one", "series_hash",
+    "series_record", "source_doc",
 ]
 
 SERIES_ITEM = "series"
@@ -206,9 +207,8 @@ def finite(x: Any) -> bool:
         return False
 
 
-def row_record(
-    row: Mapping[Any, Any],
-    sweep: Sweep | None,
+def series_record(
+    fitted: FitRecord,
     *,
     sample_id: str,
     options: Mapping[str, Any],
@@ -216,41 +216,13 @@ def row_record(
     meta: Mapping[str, Any],
     message: str,
 ) -> FitRecord:
-    """A FitRecord from one row of a series table (values, stderr; fixed = no stderr)."""
-    values: dict[str, float] = {}
-    stderr: dict[str, float] = {}
-    unit_of: dict[str, str] = {}
-    vary: dict[str, bool] = {}
-    for col, (name, unit) in TABLE_PARAMS.items():
-        v = row.get(col, math.nan)
-        if not finite(v):
-            continue
-        values[name] = float(v)
-        e = row.get(f"{col}_stderr", math.nan)
-        stderr[name] = float(e) if finite(e) else math.nan
-        unit_of[name] = unit
-        vary[name] = finite(e)
-    ndata = int(len(sweep.data)) if sweep is not None else 0
-    nvarys = int(sum(vary.values()))
-    redchi = float(row.get("redchi", math.nan))
-    model = str(row.get("model", ""))
-    return FitRecord(
-        model_key=model,
+    """The fitter's record of one spectrum of a series, labelled for the run (its verdict, intervals and
+    quality are kept; ``message`` replaces the minimiser's message when the fit succeeded)."""
+    return dataclasses.replace(
+        fitted,
         sample_id=sample_id,
-        source_path=str(row.get("source_path", "")),
-        x_column="bias_V",
-        y_column="dIdV_norm",
-        values=values,
-        stderr=stderr,
-        units=unit_of,
-        vary=vary,
-        redchi=redchi,
-        chisqr=redchi * (ndata - nvarys) if ndata > nvarys else math.nan,
-        ndata=ndata,
-        nvarys=nvarys,
-        success=bool(row.get("success", False)),
-        message=message if bool(row.get("success", False)) else f"{message}: the fit did not converge",
-        options=dict(options),
+        options={**fitted.options, **dict(options)},
         config_digest=config_digest,
-        meta=dict(meta),
+        meta={**fitted.meta, **dict(meta)},
+        message=message if fitted.success else f"{message}: the fit did not converge ({fitted.message})",
     )

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from fitkit import units as _units
-from fitkit.analysis.andreev_series import fit_contact_series
+from fitkit.analysis.andreev_series import fit_contact_series_records
 from fitkit.analysis.collective_gap import collective_gap_from_derivatives
 from fitkit.analysis.stats import weighted_mean
 from fitkit.config import JobConfig, OptionSpec, RunConfig
@@ -31,7 +31,7 @@ from fitkit.fitting.batch import CAPTURED_ERRORS
 from fitkit.fitting.record import FitRecord
 from fitkit.io.sweep import Sweep
 from fitkit.pipeline.base import ItemTask
-from fitkit.pipeline.kinds._series import SERIES_OPTIONS, SeriesKind, finite, row_record, source_doc
+from fitkit.pipeline.kinds._series import SERIES_OPTIONS, SeriesKind, finite, series_record, source_doc
 from fitkit.pipeline.sources import v_mod_mV
 from fitkit.registry import register_job_kind
 from fitkit.report.series import contact_figure, contact_table
@@ -105,7 +105,7 @@ class AndreevContactSeriesJob(SeriesKind):
         v_mod, warn = v_mod_mV(job, [g[1] for g in good])
         form = str(opts["form"])
         try:
-            table, _fig = fit_contact_series(
+            table, fitted = fit_contact_series_records(
                 [g[1] for g in good],
                 [g[2] for g in good],
                 unit="G0",
@@ -127,9 +127,8 @@ class AndreevContactSeriesJob(SeriesKind):
                 "g_contact_source": source,
                 "file": Path(f["path"]).name,
             }
-            rec = row_record(
-                row,
-                sw,
+            rec = series_record(
+                fitted[k],
                 sample_id=f["sample_id"],
                 config_digest=task.config_digest,
                 options={} if tunnel else {"form": form},
@@ -142,7 +141,7 @@ class AndreevContactSeriesJob(SeriesKind):
                 derived={"g_contact": g},
                 derived_stderr={"g_contact": math.nan},
                 derived_units={"g_contact": "G0"},
-                warnings=tuple(warn),
+                warnings=(*warn, *rec.warnings),
             )
             if not tunnel and opts["model_free"] and rec.success:
                 rec = self._model_free(rec, sw, opts, task.strict)

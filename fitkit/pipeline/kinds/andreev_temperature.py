@@ -20,7 +20,7 @@ from fitkit.fitting.batch import CAPTURED_ERRORS, failed_record
 from fitkit.fitting.record import FitRecord
 from fitkit.models import get_model
 from fitkit.pipeline.base import ItemTask
-from fitkit.pipeline.kinds._series import SERIES_OPTIONS, SeriesKind, finite, row_record, source_doc
+from fitkit.pipeline.kinds._series import SERIES_OPTIONS, SeriesKind, finite, series_record, source_doc
 from fitkit.pipeline.sources import v_mod_mV
 from fitkit.registry import register_job_kind
 from fitkit.report.plots import model_curve
@@ -106,16 +106,15 @@ class AndreevTemperatureSeriesJob(SeriesKind):
                 "temperature_source": source,
                 "file": Path(f["path"]).name,
             }
-            rec = row_record(
-                row,
-                sw,
+            rec = series_record(
+                res.records[k],
                 sample_id=f["sample_id"],
                 options={"form": form},
                 config_digest=task.config_digest,
                 meta=meta,
                 message=f"temperature series: Delta_col at {t:.4g} K",
             )
-            rows.append(dataclasses.replace(rec, source_path=f["path"], warnings=tuple(warn)))
+            rows.append(dataclasses.replace(rec, source_path=f["path"], warnings=(*warn, *rec.warnings)))
         used = [r for r in rows if r.success and finite(r.stderr.get("delta_col"))]
         notes = (*warn, *([f"{len(bad)} file(s) left out (see their records)"] if bad else []))
         hold = list(opts["hold"])
