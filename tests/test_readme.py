@@ -17,11 +17,13 @@ def test_model_table_matches_registry():
 
 
 def test_ci_runs_the_readme_test_command():
-    command = 'python3 -m pip install -e ".[test]" && python3 -m pytest -q'
+    command = ('python3 -m venv .venv && . .venv/bin/activate && python3 -m pip install -e ".[test]" '
+               "&& python3 -m pytest -q")
     assert command in README
     assert command in (REPO / ".ci" / "run").read_text()
 
 
 def test_readme_main_command_names_existing_config():
-    assert "python3 -m fitkit run configs/demo.yaml -o fitkit-report" in README
+    assert ("python3 -m venv .venv && . .venv/bin/activate && python3 -m pip install -e . && "
+            "python3 -m fitkit run configs/demo.yaml -o fitkit-report") in README
     assert (REPO / "configs" / "demo.yaml").is_file()
