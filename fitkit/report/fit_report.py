@@ -35,6 +35,7 @@ from fitkit.report.writer import (
     atomic_write_png,
     atomic_write_text,
     format_value_error,
+    markdown_text,
     report_dirname,
 )
 
@@ -83,8 +84,8 @@ def summary_markdown(record: FitRecord, *, display_units: Mapping[str, str] | No
         Markdown: provenance, outcome, parameter table (``0.231(4) meV``), derived quantities,
         reduced chi-square, warnings and model caveats.
     """
-    sample = record.sample_id or (Path(record.source_path).stem if record.source_path else "")
-    heading = title or f"{sample or 'fit'} - {record.model_key}"
+    sample = markdown_text(record.sample_id or (Path(record.source_path).stem if record.source_path else ""))
+    heading = markdown_text(title) if title else f"{sample or 'fit'} - {record.model_key}"
     lines = [f"# {heading}", ""]
     status = {"ok": "ok", "suspect": "**SUSPECT**"}.get(record.verdict, "**FAILED**")
     chi2n = record.quality.get("chi2_noise")
@@ -92,7 +93,7 @@ def summary_markdown(record: FitRecord, *, display_units: Mapping[str, str] | No
     opts = ", ".join(f"{k}={v}" for k, v in sorted(record.options.items()))
     rows = [
         ("sample", sample or "-"),
-        ("file", f"`{record.source_path}`" if record.source_path else "-"),
+        ("file", markdown_text(record.source_path) if record.source_path else "-"),
         ("model", f"`{record.model_key}`" + (f" ({opts})" if opts else "")),
         ("data", f"`{record.y_column}` vs `{record.x_column}`, {record.ndata} points, "
                  f"{record.nvarys} free parameters"),
@@ -181,7 +182,7 @@ def write_fit_report(record: FitRecord, sweep: Any, outdir: str | os.PathLike[st
     if sweep is not None:
         fig = plot_fit(record, sweep, display_units=display_units)
         if title and isinstance(fig, Figure):
-            fig.suptitle(title)
+            fig.suptitle(title, parse_math=False)
         atomic_write_png(folder / "fit.png", fig, dpi=dpi)
         figure = "fit.png"
     atomic_write_csv(folder / "parameters.csv", parameter_table(record, display_units=display_units))

@@ -205,7 +205,7 @@ def plot_fit(record: FitRecord, sweep: Any, ax: Axes | None = None, resid_ax: Ax
     if not record.success:
         title = f"{title} (fit FAILED)".strip()
     if title:
-        ax.set_title(title)
+        ax.set_title(title, parse_math=False)  # a sample id or file name is text, never mathtext
     if resid_ax is not None:
         resid_ax.set_xlabel(label(xq, xd))
         resid_ax.set_ylabel("relative residual (%)" if log_y else label("residual", yd))

@@ -136,7 +136,8 @@ def annotate_points(ax: Any, xs: Any, ys: Any, labels: Sequence[str],
                     offset: tuple[int, int] = (4, 4)) -> None:
     """Write a small label next to each point (sample ids on series figures), ``offset`` points away."""
     for x, y, text in zip(xs, ys, labels, strict=True):
-        ax.annotate(str(text), (x, y), textcoords="offset points", xytext=offset, fontsize=7)
+        ax.annotate(str(text), (x, y), textcoords="offset points", xytext=offset, fontsize=7,
+                    parse_math=False)
 
 
 def plot_values_by_item(labels: Sequence[str], y: Any, yerr: Any, *, ylabel: str, title: str) -> Figure:
@@ -144,7 +145,7 @@ def plot_values_by_item(labels: Sequence[str], y: Any, yerr: Any, *, ylabel: str
     fig = Figure(figsize=(max(4.0, 0.35 * len(labels) + 2), 3.2))
     ax = fig.add_subplot()
     ax.errorbar(range(len(labels)), np.asarray(y, float), yerr=np.asarray(yerr, float), fmt="o", capsize=3)
-    ax.set_xticks(range(len(labels)), list(labels), rotation=60, ha="right", fontsize=7)
+    ax.set_xticks(range(len(labels)), list(labels), rotation=60, ha="right", fontsize=7, parse_math=False)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     fig.tight_layout()

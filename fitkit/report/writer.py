@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 import datetime as _dt
 import hashlib
+import html
 import io
 import json
 import logging
@@ -43,6 +44,9 @@ __all__ = [
     "atomic_write_text",
     "format_value_error",
     "json_default",
+    "markdown_text",
+    "neutralise_cell",
+    "neutralise_frame",
     "report_dirname",
     "safe_id",
     "sha256_file",
@@ -178,7 +182,57 @@ def atomic_write_csv(path: str | os.PathLike[str], frame: Any) -> Path:
     Path
         The destination path.
     """
-    return atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n"))
+    return atomic_write_text(path, neutralise_frame(frame).to_csv(index=False, lineterminator="\n"))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _is_number_text(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def neutralise_cell(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula, made inert by a leading ``'``.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return is prefixed with ``'``
+    (the OWASP "CSV injection" advice); numbers, and text that is a plain number such as ``-1.5e-3``,
+    are left alone.  Line ends inside text become ``\\n`` (so the CSV writer quotes the cell).
+    Test: ``tests/test_untrusted_strings.py``.
+    """
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_FORMULA_START) and not _is_number_text(value):
+        value = "'" + value
+    # a bare CR is not quoted by the csv module with "\n" line ends and would split the row
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def neutralise_frame(frame: Any) -> Any:
+    """A copy of a DataFrame whose text cells pass :func:`neutralise_cell` (column names too)."""
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
+    out = frame.copy()
+    for col in out.columns:
+        if is_object_dtype(out[col].dtype) or is_string_dtype(out[col].dtype):
+            out[col] = out[col].map(neutralise_cell)
+    out.columns = [neutralise_cell(c) for c in out.columns]
+    return out
+
+
+def markdown_text(text: str) -> str:
+    """Untrusted text (sample ids, file names) for Markdown: HTML-escaped; ``\\ ` * [ ] |`` backslashed.
+
+    Raw HTML in a sample id is shown as text, never rendered; ``|`` cannot break a table row.
+    """
+    out = html.escape(str(text), quote=False)
+    for ch in "\\`*[]|":  # code spans, emphasis, links, table cells; "_" inside words is inert
+        out = out.replace(ch, "\\" + ch)
+    return out.replace("\n", " ").replace("\r", " ")
 
 
 def json_default(obj: Any) -> Any:
