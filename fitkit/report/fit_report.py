@@ -108,8 +108,9 @@ def summary_markdown(record: FitRecord, *, display_units: Mapping[str, str] | No
     lines += ["| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows), ""]
     table = parameter_table(record, display_units=display_units)
     lines += ["## Parameters", "", "| parameter | value | | description |", "|---|---|---|---|"]
+    row: Any  # pandas-stubs types itertuples() fields as a union of every scalar type
     for row in table.itertuples(index=False):
-        value, stderr = float(row.value), float(row.stderr)  # type: ignore[arg-type]
+        value, stderr = float(row.value), float(row.stderr)
         val = format_value_error(value, stderr, str(row.unit))
         flag = ""
         if not row.vary and row.kind == "parameter":
@@ -119,7 +120,7 @@ def summary_markdown(record: FitRecord, *, display_units: Mapping[str, str] | No
         if row.at_bound:
             flag = (flag + ", " if flag else "") + "**at bound**"
         if row.interval not in ("", "linear") and row.kind == "parameter":
-            lo, hi = float(row.lower), float(row.upper)  # type: ignore[arg-type]
+            lo, hi = float(row.lower), float(row.upper)
             span = (f"≤ {hi:.4g}" if "upper limit" in row.interval else f"≥ {lo:.4g}"
                     if "lower limit" in row.interval else f"[{lo:.4g}, {hi:.4g}]")
             flag = (flag + ", " if flag else "") + f"68 % {span} ({row.interval})"
