@@ -29,12 +29,13 @@ from typing import Any
 import lmfit
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.ndimage import uniform_filter1d
+from scipy.ndimage import gaussian_filter1d, uniform_filter1d
 from scipy.signal import find_peaks
 
+from fitkit.constants import K_B_MEV_PER_K
 from fitkit.models import DATA_UNIT, FitkitModel, ParamSpec, register_model
-from fitkit.models.guesses import high_bias_level
-from fitkit.physics import andreev
+from fitkit.models.guesses import finish_with_overrides, high_bias_level, is_fixed, override_value
+from fitkit.physics import andreev, thermal
 from fitkit.units import MEV_PER_VOLT
 
 __all__ = [
@@ -212,6 +213,32 @@ def estimate_andreev_features(y: ArrayLike, bias: ArrayLike) -> dict[str, float]
             "inner_peak": inner_peak}
 
 
+def _coarse_channels(e: NDArray, delta: float, gamma: float, z: float, temperature: float, v_mod: float,
+                     smearing: float, form: str) -> tuple[NDArray, NDArray]:
+    r"""Unpolarised and fully polarised channels :math:`G_u`, :math:`G_p` at energies ``e`` (meV), cheaply.
+
+    For start values only: the T = 0 channels (:func:`fitkit.physics.andreev.spin_polarized_t0`)
+    are sampled on a uniform 1201-point grid, smeared (thermal + lock-in, then Gaussian) and
+    interpolated; no cell averages at the gap edge (the fit itself uses the exact
+    :func:`fitkit.physics.andreev.btk_polarized_conductance`).  About 0.3 ms per call.
+    """
+    kt = K_B_MEV_PER_K * temperature
+    if kt <= 0 and v_mod <= 0 and smearing <= 0:
+        return (andreev.spin_polarized_t0(e, delta, gamma, z, 0.0, form=form),  # type: ignore[arg-type]
+                andreev.spin_polarized_t0(e, delta, gamma, z, 1.0, form=form))  # type: ignore[arg-type]
+    e_max = max(float(np.max(np.abs(e))), 2.0 * delta) + 12.0 * kt + 3.0 * v_mod + 6.0 * smearing
+    grid = np.linspace(-e_max, e_max, 1201)
+    gu = andreev.spin_polarized_t0(grid, delta, gamma, z, 0.0, form=form)  # type: ignore[arg-type]
+    gp = andreev.spin_polarized_t0(grid, delta, gamma, z, 1.0, form=form)  # type: ignore[arg-type]
+    if kt > 0 or v_mod > 0:
+        gu, gp = thermal.smear(grid, gu, temperature, v_mod), thermal.smear(grid, gp, temperature, v_mod)
+    both = np.vstack([gu, gp])
+    step = float(grid[1] - grid[0])
+    if smearing > 0.1 * step:
+        both = gaussian_filter1d(both, smearing / step, axis=1, mode="nearest", truncate=6.0)
+    return np.interp(e, grid, both[0]), np.interp(e, grid, both[1])
+
+
 class _AndreevBase(FitkitModel):
     """Shared guess of the Andreev models (not registered)."""
 
@@ -275,7 +302,10 @@ class BTKPolarizedModel(_AndreevBase):
     Dynes DOS for Gamma > 0) or ``"strijkers_continued"`` (the fitkit <= 0.1 complex-energy continuation,
     unphysical for Gamma > 0 at small Z: kept only to reproduce old fits).  The guess sets
     :math:`P` from the zero-bias value when the spectrum has no coherence peaks
-    (:math:`G(0) = 2(1-P)` at :math:`Z = 0`), else :math:`P = 0.2` and :math:`Z` from the BTK law.
+    (:math:`G(0) = 2(1-P)` at :math:`Z = 0`), else :math:`P = 0.2` and :math:`Z` from the BTK law;
+    then a global (Z, P, G_N, Delta) pre-search (:meth:`_pz_search`) replaces these when it fits
+    better: P and Z trade off along a valley with two minima, and the zero-bias rule can start in
+    the wrong one.
     """
 
     key = "btk_polarized"
@@ -286,7 +316,7 @@ class BTKPolarizedModel(_AndreevBase):
     model_function = staticmethod(btk_polarized_model_conductance)
 
     def guess(self, data: np.ndarray, x: np.ndarray, **overrides: Any) -> lmfit.Parameters:
-        """Estimate start values (see the class docstring); overrides are applied last."""
+        """Start values (class docstring, then :meth:`_pz_search`); overrides are applied last."""
         est = self._feature_guess(data, x)
         g0 = est.pop("_g0")
         est.pop("_inner")
@@ -295,7 +325,100 @@ class BTKPolarizedModel(_AndreevBase):
             est["z"] = 0.2
         else:
             est["polarization"] = 0.2
-        return self._finish_guess(est, **overrides)
+        est.update(self._pz_search(np.asarray(data, dtype=float), np.asarray(x, dtype=float), est, overrides))
+        return finish_with_overrides(self, est, overrides)
+
+    _Z_GRID = (0.05, 0.15, 0.25, 0.35, 0.45, 0.55, 0.7, 0.85, 1.0, 1.2, 1.5, 2.0, 3.0, 5.0)
+    _DELTA_STEPS = (0.8, 0.9, 1.1, 1.2)
+
+    def _pz_search(self, y: NDArray, x: NDArray, est: dict[str, float],
+                   overrides: dict[str, Any]) -> dict[str, float]:
+        r"""Global pre-search of (Z, P, G_N), then of Delta, by linear least squares.
+
+        :math:`G = G_N[(1-P)G_u + P G_p]` is linear in :math:`a = G_N(1-P)` and :math:`b = G_N P`
+        once Z and Delta are chosen (broadening is linear too), so for every Z of a 14-point grid
+        (0-5) the two channel spectra are computed once and (a, b) follow from a 2x2 non-negative
+        least-squares solve; the best Z (and the runner-up local minimum) then get a 5-point Delta
+        scan (0.8-1.2 times the feature estimate).  Broadening (``temperature``, ``v_mod``,
+        ``smearing``, ``gamma``) and the bias offset are the overrides or the feature estimates;
+        a parameter fixed by an override (``z``, ``polarization``, ``delta``, ``g_n``) is held.
+        About 40 spectrum evaluations on a coarsened energy grid: a few tens of ms.  This replaces
+        the zero-bias rule when it lowers the sum of squares; the zero-bias rule mistakes a high-Z,
+        high-P spectrum for a low-Z one (two minima along the P-Z valley).
+        """
+        ok = np.isfinite(x) & np.isfinite(y)
+        x, y = x[ok], y[ok]
+        if x.size < 8:
+            return {}
+        form = self.opts.get("polarized_form", "strijkers")
+        temp = override_value(overrides, "temperature", self.spec("temperature").value)
+        v_mod = override_value(overrides, "v_mod", self.spec("v_mod").value)
+        smear = override_value(overrides, "smearing", self.spec("smearing").value)
+        gamma = override_value(overrides, "gamma", est["gamma"])
+        off = override_value(overrides, "bias_offset", est["bias_offset"])
+        delta0 = override_value(overrides, "delta", est["delta"])
+        if not (delta0 > 0 and np.all(np.array([temp, v_mod, smear, gamma]) >= 0)):
+            return {}
+        held = {n: is_fixed(overrides, n) for n in ("z", "polarization", "delta", "g_n")}
+        e = _energy(x, off)
+
+        def channels(delta: float, z: float) -> tuple[NDArray, NDArray]:
+            return _coarse_channels(e, delta, gamma, z, temp, v_mod, smear, form)
+
+        def solve(gu: NDArray, gp: NDArray) -> tuple[float, float, float]:
+            if held["polarization"] or held["g_n"]:
+                pol = override_value(overrides, "polarization", est["polarization"])
+                basis = (1.0 - pol) * gu + pol * gp
+                gn = override_value(overrides, "g_n", float(basis @ y / max(basis @ basis, 1e-300)))
+                return float(np.sum((y - gn * basis) ** 2)), gn, pol
+            m = np.array([[gu @ gu, gu @ gp], [gu @ gp, gp @ gp]])
+            rhs = np.array([gu @ y, gp @ y])
+            cands = []
+            with np.errstate(all="ignore"):
+                try:
+                    a, b = np.linalg.solve(m, rhs)
+                    if a >= 0 and b >= 0 and a + b > 0:
+                        cands.append((a, b))
+                except np.linalg.LinAlgError:
+                    pass
+            cands.append((max(rhs[0] / max(m[0, 0], 1e-300), 0.0), 0.0))
+            cands.append((0.0, max(rhs[1] / max(m[1, 1], 1e-300), 0.0)))
+            best = min(cands, key=lambda ab: float(np.sum((y - ab[0] * gu - ab[1] * gp) ** 2)))
+            a, b = best
+            gn = a + b
+            return float(np.sum((y - a * gu - b * gp) ** 2)), float(gn), float(b / gn) if gn > 0 else 0.0
+
+        z_grid = (override_value(overrides, "z", est["z"]),) if held["z"] else self._Z_GRID
+        rows = []
+        for z in z_grid:
+            cost, gn, pol = solve(*channels(delta0, z))
+            rows.append((cost, z, delta0, gn, pol))
+        costs = np.array([r[0] for r in rows])
+        if not np.isfinite(costs).any():
+            return {}
+        # the best grid point and the best other local minimum along Z
+        order = [int(i) for i in np.argsort(costs)]
+        minima = [i for i in order if (i == 0 or costs[i] <= costs[i - 1])
+                  and (i == len(costs) - 1 or costs[i] <= costs[i + 1])][:2]
+        best = rows[order[0]]
+        if not held["delta"]:
+            for i in minima:
+                z = rows[i][1]
+                for f in self._DELTA_STEPS:
+                    cost, gn, pol = solve(*channels(delta0 * f, z))
+                    if cost < best[0]:
+                        best = (cost, z, delta0 * f, gn, pol)
+        gu_ref, gp_ref = channels(est["delta"], est["z"])
+        ref_basis = (1.0 - est["polarization"]) * gu_ref + est["polarization"] * gp_ref
+        ref_cost = float(np.sum((y - est["g_n"] * ref_basis) ** 2))
+        if not best[0] < ref_cost:
+            return {}
+        # never start on a bound (lmfit's bound transform has a zero gradient there)
+        # g_n stays at the model-free high-bias level (a linear amplitude the fit finds at once; keeping it
+        # leaves fits that override z, delta and P, e.g. the PCAR job, exactly where they were)
+        pol = float(np.clip(best[4], 0.02, 0.98))
+        out = {"z": best[1], "delta": best[2], "polarization": pol}
+        return {k: v for k, v in out.items() if not held.get(k, False)}
 
 
 @register_model
