@@ -308,3 +308,35 @@ def test_resume_after_failed_write_completes_every_file(tmp_path, monkeypatch, f
     assert got.keys() == want.keys()
     for k in want:
         assert got[k] == pytest.approx(want[k], rel=1e-9)
+
+
+# ------------------------------------------------------------------ 4. load (scaled down)
+@pytest.mark.slow
+def test_load_flat_memory_and_time(tmp_path):
+    """1 trial, 300 items in this process: RSS growth of the parent over the last 200 items < 40 MB and
+    the median item time of the last 60 items within 20 % of the first 60 (warm-up: items 0-39 skipped)."""
+    psutil = pytest.importorskip("psutil")
+    cfg = _setup(tmp_path, n=300, seed=5)
+    proc = psutil.Process()
+    config = load_config(cfg)
+    out = tmp_path / "out"
+    rss: list[int] = []
+    real = engine_mod.atomic_write_json
+
+    def spy(path, obj, **kw):  # called once per finished item
+        if "items" in Path(path).parts:
+            rss.append(proc.memory_info().rss)
+        return real(path, obj, **kw)
+
+    engine_mod.atomic_write_json = spy
+    try:
+        s = run(config, out, workers=1, progress=False)
+    finally:
+        engine_mod.atomic_write_json = real
+    assert s.n_items == 300 and len(rss) == 300
+    assert rss[-1] - rss[100] < 40 * 2**20, f"parent RSS grew {(rss[-1] - rss[100]) / 2**20:.1f} MB"
+    docs = [json.loads(p.read_text()) for p in sorted((out / "items" / "rt").glob("*.json"))]
+    docs.sort(key=lambda d: d["started"])
+    times = np.array([d["elapsed_s"] for d in docs])
+    first, last = np.median(times[40:100]), np.median(times[-60:])
+    assert abs(last / first - 1) < 0.2, f"median item time {first * 1e3:.1f} ms -> {last * 1e3:.1f} ms"
