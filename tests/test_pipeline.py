@@ -129,7 +129,7 @@ def test_series_run_with_bad_inputs(tmp_path, rng):
     assert manifest["n_failed"] == 2 and len(manifest["inputs"]) == 7
     assert manifest["config"]["jobs"][0]["params"]["width"]["value"] == pytest.approx(0.1)
     html = (out / "index.html").read_text()
-    assert "X_garbage" in html and "5 records succeeded, 2 failed" in html
+    assert "X_garbage" in html and "5 records ok, 0 suspect, 2 failed" in html
     assert (out / "results.h5").is_file()
     assert not list(out.rglob("*.tmp"))
 

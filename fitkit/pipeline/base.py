@@ -188,6 +188,8 @@ class JobKind:
     options: ClassVar[Mapping[str, OptionSpec] | None] = None
     uses: ClassVar[tuple[str, ...]] = ("x_range", "x", "y")
     item_level: ClassVar[bool] = True
+    writes_fit_reports: ClassVar[bool] = False
+    """Whether items write per-fit report folders under ``fits/`` (resume then checks they are complete)."""
 
     def opts(self, job: JobConfig) -> dict[str, Any]:
         """The job's options with the declared defaults filled in (the defaults live in :attr:`options`)."""

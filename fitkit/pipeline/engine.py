@@ -195,8 +195,12 @@ def _reusable(doc: Mapping[str, Any] | None, task: ItemTask) -> list[FitRecord] 
         or doc.get("input_hash") != task.input_hash
     ):
         return None
-    if task.fits_dir is not None:  # a fit folder that an earlier write failure left incomplete
-        fits = Path(task.fits_dir)
+    kind = JOB_KINDS.get(task.job.kind)
+    wrote = (task.fits_dir is not None and bool(getattr(kind, "writes_fit_reports", False))
+             and task.payload.get("block") is None
+             and any(isinstance(r, Mapping) and r.get("success") for r in doc.get("records", ())))
+    if wrote:  # a fit folder that an earlier write failure left missing or incomplete
+        fits = Path(str(task.fits_dir))
         if not fits.is_dir() or any(fits.rglob("error.txt")):
             return None
     try:

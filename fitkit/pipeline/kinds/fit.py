@@ -30,6 +30,7 @@ class FitJob(JobKind):
     """Fit each input curve with the job's model (``kind: fit``)."""
 
     name = "fit"
+    writes_fit_reports = True
     description = "fit every curve of every input file with one model"
     needs_model = True
     options = {"uncertainty": UNCERTAINTY}

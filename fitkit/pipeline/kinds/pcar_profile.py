@@ -72,6 +72,7 @@ class PcarProfileJob(JobKind):
     """
 
     name = "pcar_profile"
+    writes_fit_reports = True
     description = "PCAR btk_polarized fit, P-Z-Delta correlations and the chi^2(P) profile"
     uses = ()
     options = {
