@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-from matplotlib.figure import Figure
 
 import fitkit
 from fitkit.analysis.andreev_series import fit_contact_series, fit_temperature_series, sweep_meta_float
@@ -27,9 +26,10 @@ def test_contact_series_recovers_truth(ino):
     sweeps = [fitkit.load(root / it["file"]) for it in items]
     g = [sweep_meta_float(s, "g_contact_G0") for s in sweeps]
     assert g == [it["g_contact_G0"] for it in items]
-    table, fig = fit_contact_series(sweeps, np.asarray(g) * G0_S, unit="S",
-                                    v_mod_rms_mV=truth["v_mod_rms_mV"])
-    assert isinstance(fig, Figure) and len(fig.axes) == 1
+    table, records = fit_contact_series(sweeps, np.asarray(g) * G0_S, unit="S",
+                                        v_mod_rms_mV=truth["v_mod_rms_mV"])
+    assert len(records) == len(table) and all(r.verdict in ("ok", "suspect") for r in records)
+    assert [r.model_key for r in records] == list(table["model"])
     assert list(table["g_contact_G0"]) == pytest.approx(sorted(g))
     assert table["success"].all()
     assert set(table["regime"]) == {"tunnelling", "andreev"}
@@ -52,7 +52,7 @@ def test_temperature_series_gives_tc(ino):
     assert abs(res.t_c - law["t_c_K"]) < 5 * res.t_c_stderr + 1e-3
     assert abs(res.delta0 - law["delta0_meV"]) < 5 * res.delta0_stderr + 1e-3
     assert len(res.table) == len(sweeps)
-    assert isinstance(res.figure, Figure)
+    assert len(res.records) == len(res.table)
     # the law is fitted by the one fitter: its record carries units, the correlation-aware ratio and a verdict
     rec = res.law
     assert rec is not None and rec.model_key == "delta_col_temperature"

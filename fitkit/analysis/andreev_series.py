@@ -4,16 +4,15 @@ r"""Series analyses of Andreev spectroscopy: tunnelling -> contact series and De
 conductance (Dubouchet et al., Nat. Phys. 15, 233 (2019), Fig. 1): the low-conductance
 (tunnelling) spectra are fitted with the ``nis`` model (single-particle gap :math:`\Delta`,
 :math:`\Gamma`), the transparent ones with ``andreev_collective`` (:math:`\Delta_{col}`, :math:`Z`, and
-:math:`\Delta`).  Returns a table and a figure of :math:`\Delta` and :math:`\Delta_{col}` versus the
-contact conductance.
+:math:`\Delta`).  Returns a table and the fitter's records; :mod:`fitkit.report.series` draws
+:math:`\Delta` and :math:`\Delta_{col}` versus the contact conductance.
 
 (b) :func:`fit_temperature_series` - :math:`\Delta_{col}` fitted at each temperature of one contact,
 then the BCS-shaped law :math:`\Delta_{col}(T) = \Delta_{col}(0)\,g(T/T_c)`
 (:func:`fitkit.physics.bcs.bcs_gap`) fitted to give :math:`T_c`.
 
 Energies are in meV, temperatures in K, contact conductances in :math:`G_0 = 2e^2/h` (or S,
-converted with :data:`fitkit.constants.G0_S`).  Figures use the object-oriented matplotlib API
-(no pyplot state); attach a canvas (e.g. ``FigureCanvasAgg(fig)``) or call ``fig.savefig``.
+converted with :data:`fitkit.constants.G0_S`).  The analysis is pure (no files, no figures).
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
 from fitkit.analysis.gap_temperature import gap_ratio
@@ -43,10 +41,8 @@ __all__ = [
     "TemperatureSeriesResult",
     "bcs_delta_col_law",
     "fit_contact_series",
-    "fit_contact_series_records",
     "fit_delta_col_law",
     "fit_temperature_series",
-    "plot_contact_series",
     "sweep_meta_float",
 ]
 
@@ -118,8 +114,8 @@ def fit_contact_series(
     temperature_K: float | Sequence[float] | None = None,
     v_mod_rms_mV: float = 0.0,
     form: Literal["pm2", "pm1", "pm3"] = "pm2",
-) -> tuple[pd.DataFrame, Figure]:
-    r"""Fit a tunnelling -> Andreev contact series; plot Delta and Delta_col versus conductance.
+) -> tuple[pd.DataFrame, list[FitRecord]]:
+    r"""Fit a tunnelling -> Andreev contact series (pure: no figure; :mod:`fitkit.report.series` draws it).
 
     Parameters
     ----------
@@ -147,44 +143,13 @@ def fit_contact_series(
         ``delta_meV``, ``gamma_meV``, ``delta_col_meV``, ``z``, ``temperature_K``, ``g_n_norm``,
         each with ``*_stderr`` (NaN when not fitted), ``redchi``, ``success``, ``model``,
         ``source_path``.
-    figure : matplotlib.figure.Figure
-        :math:`\Delta` (tunnelling and Andreev fits) and :math:`\Delta_{col}` versus the contact
-        conductance (log axis).
+    records : list of FitRecord
+        The records of :func:`fitkit.fitting.fit_curve` (verdict, intervals, quality), in table order.
 
     Raises
     ------
     DataValidationError
         If the lengths differ, the unit is unknown, or a temperature is missing.
-    """
-    if len(sweeps) != len(g_contact):
-        raise DataValidationError(f"contact series: {len(sweeps)} sweeps but {len(g_contact)} conductances")
-    if unit not in ("G0", "S"):
-        raise DataValidationError(f"contact series: unit={unit!r}; expected 'G0' or 'S'")
-    table, _records = fit_contact_series_records(
-        sweeps, g_contact, unit=unit, tunnel_below_G0=tunnel_below_G0, temperature_K=temperature_K,
-        v_mod_rms_mV=v_mod_rms_mV, form=form,
-    )
-    return table, plot_contact_series(table)
-
-
-def fit_contact_series_records(
-    sweeps: Sequence[Sweep],
-    g_contact: Sequence[float],
-    *,
-    unit: Literal["G0", "S"] = "G0",
-    tunnel_below_G0: float = 0.2,
-    temperature_K: float | Sequence[float] | None = None,
-    v_mod_rms_mV: float = 0.0,
-    form: Literal["pm2", "pm1", "pm3"] = "pm2",
-) -> tuple[pd.DataFrame, list[FitRecord]]:
-    """The fits of :func:`fit_contact_series` without the figure: the table and the fitter's records.
-
-    Returns
-    -------
-    table : pandas.DataFrame
-        As :func:`fit_contact_series`, sorted by conductance (stable for ties).
-    records : list of FitRecord
-        The records of :func:`fitkit.fitting.fit_curve` (verdict, intervals, quality), in table order.
     """
     if len(sweeps) != len(g_contact):
         raise DataValidationError(f"contact series: {len(sweeps)} sweeps but {len(g_contact)} conductances")
@@ -204,44 +169,6 @@ def fit_contact_series_records(
         rows.append(_row(rec, g_contact_G0=g, regime="tunnelling" if tunnel else "andreev"))
         records.append(rec)
     return pd.DataFrame(rows), records
-
-
-def plot_contact_series(table: pd.DataFrame) -> Figure:
-    r"""Figure of :math:`\Delta` and :math:`\Delta_{col}` versus contact conductance (contact-series table).
-
-    Parameters
-    ----------
-    table
-        The table of :func:`fit_contact_series`.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        One axes, log conductance axis, error bars = fit stderr.
-    """
-    fig = Figure(figsize=(5.5, 4.0))
-    ax = fig.add_subplot()
-    ok = table["success"].to_numpy(dtype=bool)
-    tun = ok & (table["regime"] == "tunnelling").to_numpy()
-    andr = ok & (table["regime"] == "andreev").to_numpy()
-    g = table["g_contact_G0"].to_numpy()
-
-    def err(col: str, mask: np.ndarray) -> np.ndarray:
-        return np.nan_to_num(table[f"{col}_stderr"].to_numpy()[mask], nan=0.0)
-
-    ax.errorbar(g[tun], table["delta_meV"].to_numpy()[tun], yerr=err("delta_meV", tun), fmt="o",
-                label="Δ (NIS fit, tunnelling)")
-    ax.errorbar(g[andr], table["delta_meV"].to_numpy()[andr], yerr=err("delta_meV", andr), fmt="s",
-                mfc="none", label="Δ (Andreev fit)")
-    ax.errorbar(g[andr], table["delta_col_meV"].to_numpy()[andr], yerr=err("delta_col_meV", andr), fmt="D",
-                label="Δ_col (Andreev fit)")
-    ax.set_xscale("log")
-    ax.set_xlabel("contact conductance (2e²/h)")
-    ax.set_ylabel("energy (meV)")
-    ax.set_ylim(bottom=0)
-    ax.legend(loc="best", fontsize="small")
-    fig.tight_layout()
-    return fig
 
 
 def _temperatures(sweeps: Sequence[Sweep], temperature_K: float | Sequence[float] | None) -> list[float]:
@@ -373,8 +300,6 @@ class TemperatureSeriesResult:
         :math:`\Delta_{col}(0)/k_BT_c` (BCS weak coupling: 1.764).
     redchi
         Reduced chi-square of the law fit (weights 1/stderr of :math:`\Delta_{col}`).
-    figure
-        :math:`\Delta_{col}(T)` with the fitted law.
     law
         The record of the law fit (:func:`fit_delta_col_law`, model ``delta_col_temperature``).
     records
@@ -388,7 +313,6 @@ class TemperatureSeriesResult:
     delta0_stderr: float
     ratio: float
     redchi: float
-    figure: Figure = field(repr=False)
     law: FitRecord | None = field(default=None, repr=False, compare=False)
     records: tuple[FitRecord, ...] = field(default=(), repr=False, compare=False)
 
@@ -421,7 +345,7 @@ def fit_temperature_series(
     Returns
     -------
     TemperatureSeriesResult
-        Per-spectrum table, :math:`T_c`, :math:`\Delta_{col}(0)`, their errors, the figure.
+        Per-spectrum table, :math:`T_c`, :math:`\Delta_{col}(0)`, their errors, the records.
 
     Raises
     ------
@@ -457,18 +381,6 @@ def fit_temperature_series(
     if not law.success:
         raise FitError(f"temperature series: the BCS-law fit of {t.size} points failed ({law.message})")
     tc, d0 = law.values["t_c"], law.values["delta_col0"]
-    fig = Figure(figsize=(5.0, 3.8))
-    ax = fig.add_subplot()
-    ax.errorbar(t, d, yerr=e, fmt="o", label="Δ_col (fit per spectrum)")
-    tt = np.linspace(0.0, float(tc), 200)
-    ax.plot(tt, bcs_delta_col_law(tt, tc, d0),
-            label=f"BCS law: T_c = {tc:.3f} K, Δ_col(0) = {d0:.3f} meV")
-    ax.set_xlabel("temperature (K)")
-    ax.set_ylabel("Δ_col (meV)")
-    ax.set_xlim(left=0)
-    ax.set_ylim(bottom=0)
-    ax.legend(loc="best", fontsize="small")
-    fig.tight_layout()
     return TemperatureSeriesResult(
         table=table,
         t_c=float(tc),
@@ -477,7 +389,6 @@ def fit_temperature_series(
         delta0_stderr=law.stderr["delta_col0"],
         ratio=float(d0 / (K_B_MEV_PER_K * tc)),
         redchi=law.redchi,
-        figure=fig,
         law=law,
         records=tuple(records),
     )

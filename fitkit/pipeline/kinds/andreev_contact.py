@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from fitkit import units as _units
-from fitkit.analysis.andreev_series import fit_contact_series_records
+from fitkit.analysis.andreev_series import fit_contact_series
 from fitkit.analysis.collective_gap import collective_gap_from_derivatives
 from fitkit.analysis.stats import weighted_mean
 from fitkit.config import JobConfig, OptionSpec, RunConfig
@@ -105,7 +105,7 @@ class AndreevContactSeriesJob(SeriesKind):
         v_mod, warn = v_mod_mV(job, [g[1] for g in good])
         form = str(opts["form"])
         try:
-            table, fitted = fit_contact_series_records(
+            table, fitted = fit_contact_series(
                 [g[1] for g in good],
                 [g[2] for g in good],
                 unit="G0",
