@@ -17,8 +17,8 @@ The worked example is the Co/Nb PCAR spectrum of the Stoner-PythonCode sample da
    the profile gives a one-sided limit, :math:`P \le 0.38` at 68 % for white-noise scaling
    (:math:`P \le 0.44` with the widening the residual correlation calls for).
 
-Functions return plain data (a :class:`~fitkit.fitting.FitRecord`, a DataFrame) and matplotlib
-figures made with the object-oriented API (no pyplot state).
+Functions return plain data (a :class:`~fitkit.fitting.FitRecord`, a DataFrame); the files and the
+figure of the PCAR example are written by the ``pcar_profile`` job kind (``configs/pcar_co.yaml``).
 
 References
 ----------
@@ -30,7 +30,6 @@ B. Nadgorny, J. Appl. Phys. 89, 7576 (2001); Stoner-PythonCode (University of Le
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import warnings
 from pathlib import Path
@@ -39,7 +38,6 @@ from typing import Literal
 import lmfit
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from fitkit.errors import FitQualityWarning
 from fitkit.fitting import FitRecord, fit_curve
@@ -53,9 +51,7 @@ __all__ = [
     "chi2_profile",
     "fit_pcar",
     "load_pcar",
-    "plot_pcar",
     "polarization_statement",
-    "run_pcar_example",
 ]
 
 BUNDLED_PCAR = Path(__file__).resolve().parents[2] / "sample_data" / "pcar_co_nb" / "PCAR Co Data.csv"
@@ -227,105 +223,3 @@ def chi2_profile(sweep: Sweep, p_grid: tuple[float, ...] = DEFAULT_P_GRID,
                      "bias_offset_mV": v.get("bias_offset", math.nan), "chisqr": best.chisqr,
                      "redchi": best.redchi, "success": best.success})
     return pd.DataFrame(rows)
-
-
-def plot_pcar(sweep: Sweep, record: FitRecord, profile: pd.DataFrame | None = None) -> Figure:
-    r"""Data, fit and residuals, plus the :math:`\chi^2(P)` profile when given.
-
-    Parameters
-    ----------
-    sweep
-        The spectrum.
-    record
-        A :func:`fit_pcar` result (its in-memory ``result`` is used to evaluate the curve).
-    profile
-        Output of :func:`chi2_profile`, or None.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    fig = Figure(figsize=(9.0, 4.2) if profile is not None else (5.0, 4.2))
-    ncol = 2 if profile is not None else 1
-    grid = fig.add_gridspec(2, ncol, height_ratios=(3, 1))
-    ax = fig.add_subplot(grid[0, 0])
-    axr = fig.add_subplot(grid[1, 0], sharex=ax)
-    x, y = sweep.column("bias_V"), sweep.column("dIdV_norm")
-    order = np.argsort(x)
-    x, y = x[order], y[order]
-    xf = np.linspace(x.min(), x.max(), 801)
-    res = record.result
-    ax.plot(x * 1e3, y, ".", ms=3, label="data")
-    if res is not None:
-        ax.plot(xf * 1e3, res.model.eval(res.params, bias=xf), "-", label="btk_polarized fit")
-        axr.plot(x * 1e3, y - res.model.eval(res.params, bias=x), ".", ms=3)
-    axr.axhline(0.0, color="0.5", lw=0.8)
-    v, e = record.values, record.stderr
-    ax.set_title(f"{polarization_statement(record)}, Z = {v['z']:.3f} ± {e['z']:.3f}, "
-                 f"Δ = {v['delta']:.3f} ± {e['delta']:.3f} meV", fontsize="small")
-    ax.set_ylabel("G/G_N")
-    axr.set_xlabel("bias (mV)")
-    axr.set_ylabel("residual")
-    ax.legend(loc="best", fontsize="small")
-    if profile is not None:
-        axp = fig.add_subplot(grid[:, 1])
-        axp.plot(profile["polarization"], profile["chisqr"], "o-")
-        axp.set_xlabel("spin polarisation P (fixed)")
-        axp.set_ylabel("χ² (sum of squared residuals)")
-        axp.set_yscale("log")
-    fig.tight_layout()
-    return fig
-
-
-def run_pcar_example(outdir: str | Path, data_path: str | Path = BUNDLED_PCAR) -> dict[str, Path]:
-    """Fit the bundled Co/Nb PCAR spectrum; write the fit, correlations, chi^2(P) table and plot.
-
-    Parameters
-    ----------
-    outdir
-        Output folder (created).
-    data_path
-        PCAR file (default: the bundled ``sample_data/pcar_co_nb/PCAR Co Data.csv``).
-
-    Returns
-    -------
-    dict of Path
-        ``fit`` (JSON: values, stderr, correlations, chi-square), ``profile`` (CSV) and
-        ``plot`` (PNG).
-    """
-    out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
-    sweep = load_pcar(data_path)
-    rec = fit_pcar(sweep)
-    prof = chi2_profile(sweep)
-    i_min = int(np.nanargmin(prof["chisqr"].to_numpy()))
-    keys = ("polarization", "z", "delta", "smearing", "g_n", "bias_offset")
-    trio = ("polarization", "z", "delta")
-    summary = {
-        "source": str(data_path),
-        "model": "btk_polarized (strijkers), temperature 0, gamma 0, Gaussian smearing sigma = omega",
-        "values": {k: rec.values[k] for k in keys},
-        "stderr": {k: rec.stderr[k] for k in keys},
-        "units": {k: rec.units.get(k, "") for k in keys},
-        "correlations": {a: {b: rec.correlations.get(a, {}).get(b, math.nan) for b in trio if b != a}
-                         for a in trio},
-        "chisqr": rec.chisqr,
-        "redchi": rec.redchi,
-        "ndata": rec.ndata,
-        "success": rec.success,
-        "profile_minimum_P": float(prof["polarization"].to_numpy()[i_min]),
-        "polarization_interval": {
-            "lower": rec.lower.get("polarization", math.nan),
-            "upper": rec.upper.get("polarization", math.nan),
-            "kind": rec.interval_kind.get("polarization", ""),
-            "method": rec.interval_method.get("polarization", ""),
-            "level": 0.6827,
-            "statement": polarization_statement(rec),
-        },
-    }
-    paths = {"fit": out / "pcar_fit.json", "profile": out / "pcar_chi2_profile.csv",
-             "plot": out / "pcar_fit.png"}
-    paths["fit"].write_text(json.dumps(summary, indent=2, default=float) + "\n", encoding="utf-8")
-    prof.to_csv(paths["profile"], index=False)
-    plot_pcar(sweep, rec, prof).savefig(paths["plot"], dpi=120)
-    return paths
