@@ -128,7 +128,8 @@ def test_adding_a_model_example(tmp_path):
 
 
 def test_adding_a_loader_example(tmp_path):
-    run_page(DOCS / "adding-a-loader.md", tmp_path)
+    out = run_page(DOCS / "adding-a-loader.md", tmp_path)
+    assert "refused:" in out  # the page's wrong-unit file is refused by the loader
 
 
 def test_adding_a_job_kind_example(tmp_path):

@@ -235,7 +235,9 @@ def test_seed_loads_unmutated(seed: str, fuzz_dir: Path) -> None:
     name, _, options = SEEDS[seed]
     p = fuzz_dir / f"plain_{name}"
     p.write_bytes(seed_bytes(seed))
-    load(p, **options)  # the unmutated seed is a valid file
+    got = load(p, **options)  # the unmutated seed is a valid file
+    sweeps = got if isinstance(got, list) else [got]
+    assert sweeps and all(len(sw.data) > 0 for sw in sweeps)
 
 
 SEED_FORMAT = {
